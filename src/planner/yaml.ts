@@ -4,8 +4,10 @@ import {
   isScalar,
   isSeq,
   LineCounter,
+  parse,
   parseAllDocuments,
   type Alias,
+  type Scalar,
   type Document,
   type Node,
   type YAMLMap,
@@ -103,7 +105,7 @@ class TreeBuilder {
   }
 
   private buildNode(node: Node, path: YamlPath, viaAlias: boolean): unknown {
-    if (isScalar(node)) return node.value;
+    if (isScalar(node)) return isMergeTag(node.tag) ? resolveTaggedScalar(node) : node.value;
     const anchored = Boolean(node.anchor);
     if (anchored) this.building.set(node, path);
     try {
@@ -262,6 +264,20 @@ function countNodes(docs: Document[]): number {
   };
   for (const doc of docs) visit(doc.contents as Node | null);
   return count;
+}
+
+function isMergeTag(tag: string | undefined): boolean {
+  return tag === '!reset' || tag === '!override';
+}
+
+/**
+ * A custom tag stops the yaml package from resolving a scalar's type, so `!override 8080`
+ * would stay a string; resolve plain scalars as if untagged.
+ */
+function resolveTaggedScalar(node: Scalar): unknown {
+  if (node.type !== 'PLAIN' || typeof node.source !== 'string') return node.value;
+  const value: unknown = parse(node.source);
+  return typeof value === 'object' && value !== null ? node.value : value;
 }
 
 function isPlainMapping(value: unknown): boolean {

@@ -56,6 +56,14 @@ test('wraps !reset and !override values in tags', () => {
   assert.equal((doc.b as OverrideTag).value, { x: 1 });
 });
 
+test('a tagged plain scalar keeps its YAML type; a quoted one stays a string', () => {
+  const { documents } = parseYaml('a: !override 8080\nb: !override "8080"\nc: !reset null\n', 'c.yaml');
+  const doc = documents[0] as Record<string, OverrideTag | ResetTag>;
+  assert.is(doc.a!.value, 8080);
+  assert.is(doc.b!.value, '8080');
+  assert.is(doc.c!.value, null);
+});
+
 test('each document of a multi-document file is returned', () => {
   const { documents } = parseYaml('a: 1\n---\na: 2\n', 'compose.yaml');
   assert.equal(documents, [{ a: 1 }, { a: 2 }]);
