@@ -1,0 +1,1 @@
+export type { EdgeKind, GraphEdge, ServiceGraph } from '../../planner/graph.js';
