@@ -26,9 +26,7 @@ export interface Project {
 }
 
 export type DependencyCondition =
-  | 'service_started'
-  | 'service_healthy'
-  | 'service_completed_successfully';
+  'service_started' | 'service_healthy' | 'service_completed_successfully';
 
 export interface Dependency {
   condition: DependencyCondition;
@@ -60,6 +58,7 @@ export interface ServiceVolume {
     recursive?: string;
   };
   volume?: { nocopy?: boolean; subpath?: string };
+  /** `size` in bytes. */
   tmpfs?: { size?: number; mode?: number };
   image?: { subpath?: string };
 }
@@ -77,6 +76,7 @@ export interface Healthcheck {
 }
 
 export interface Build {
+  /** Absolute, or a URL / `service:` reference left as written. */
   context: string;
   dockerfile?: string;
   dockerfile_inline?: string;
@@ -94,6 +94,7 @@ export interface Build {
   pull?: boolean;
   additional_contexts?: Record<string, string>;
   secrets?: ServiceFileRef[];
+  /** Key id to key path; an empty path is the agent's default (`ssh: [default]`). */
   ssh?: Record<string, string>;
   ulimits?: Record<string, Ulimit>;
   [key: string]: unknown;
@@ -111,6 +112,7 @@ export interface ServiceNetwork {
   interface_name?: string;
 }
 
+/** `nofile: 1024` is `{ soft: 1024, hard: 1024 }`. */
 export interface Ulimit {
   soft: number;
   hard: number;
@@ -121,6 +123,7 @@ export interface ServiceFileRef {
   target?: string;
   uid?: string;
   gid?: string;
+  /** Permission bits; `config` prints them in octal (`"0440"`). */
   mode?: number;
 }
 
@@ -130,18 +133,75 @@ export interface EnvFile {
   format?: string;
 }
 
+/** `cpus` as a number of CPUs, `memory` in bytes. */
+export interface ResourceLimit {
+  cpus?: number;
+  memory?: number;
+  pids?: number;
+  devices?: unknown[];
+  generic_resources?: unknown[];
+  [key: string]: unknown;
+}
+
 export interface Resources {
-  limits?: { cpus?: number; memory?: number; pids?: number; devices?: unknown[] };
-  reservations?: { cpus?: number; memory?: number; devices?: unknown[]; generic_resources?: unknown[] };
+  limits?: ResourceLimit;
+  reservations?: ResourceLimit;
+}
+
+/** Durations in milliseconds. */
+export interface UpdateConfig {
+  parallelism?: number;
+  delay?: number;
+  failure_action?: string;
+  monitor?: number;
+  max_failure_ratio?: number;
+  order?: string;
+  [key: string]: unknown;
 }
 
 export interface Deploy {
   mode?: string;
   replicas?: number;
   resources?: Resources;
+  /** `delay` and `window` in milliseconds. */
   restart_policy?: { condition?: string; delay?: number; max_attempts?: number; window?: number };
+  update_config?: UpdateConfig;
+  rollback_config?: UpdateConfig;
   labels?: Record<string, string>;
   [key: string]: unknown;
+}
+
+export interface Device {
+  source: string;
+  target: string;
+  permissions: string;
+}
+
+/** A command run at a point of the container's life: `post_start`, `pre_stop`, `pre_start`. */
+export interface ServiceHook {
+  command?: string[];
+  /** `pre_start` only: the image to run in, the service's own by default. */
+  image?: string;
+  user?: string;
+  privileged?: boolean;
+  working_dir?: string;
+  environment?: Record<string, string | null>;
+  [key: string]: unknown;
+}
+
+/** `rate` in bytes per second. */
+export interface ThrottleDevice {
+  path: string;
+  rate: number;
+}
+
+export interface BlkioConfig {
+  weight?: number;
+  weight_device?: { path: string; weight: number }[];
+  device_read_bps?: ThrottleDevice[];
+  device_read_iops?: { path: string; rate: number }[];
+  device_write_bps?: ThrottleDevice[];
+  device_write_iops?: { path: string; rate: number }[];
 }
 
 export interface WatchRule {
@@ -151,7 +211,7 @@ export interface WatchRule {
   ignore?: string[];
   include?: string[];
   initial_sync?: boolean;
-  exec?: { command: string[]; user?: string; privileged?: boolean; working_dir?: string; environment?: Record<string, string> };
+  exec?: ServiceHook;
 }
 
 export interface Service {
@@ -162,7 +222,9 @@ export interface Service {
   entrypoint?: string[] | null;
   environment: Record<string, string | null>;
   env_file?: EnvFile[];
+  /** Labels from `label_file` merged under the service's own. */
   labels?: Record<string, string>;
+  label_file?: string[];
   annotations?: Record<string, string>;
   ports?: Port[];
   expose?: string[];
@@ -178,6 +240,7 @@ export interface Service {
   ipc?: string;
   pid?: string;
   uts?: string;
+  cgroup?: string;
   healthcheck?: Healthcheck;
   restart?: string;
   profiles?: string[];
@@ -204,7 +267,7 @@ export interface Service {
   dns_search?: string[];
   dns_opt?: string[];
   mac_address?: string;
-  /** Bytes. */
+  /** Bytes, as are the memory fields below. */
   shm_size?: number;
   mem_limit?: number;
   mem_reservation?: number;
@@ -225,8 +288,12 @@ export interface Service {
   secrets?: ServiceFileRef[];
   configs?: ServiceFileRef[];
   logging?: { driver?: string; options?: Record<string, string> };
-  develop?: { watch?: WatchRule[] };
-  devices?: unknown[];
+  develop?: { watch?: WatchRule[]; [key: string]: unknown };
+  devices?: Device[];
+  blkio_config?: BlkioConfig;
+  post_start?: ServiceHook[];
+  pre_stop?: ServiceHook[];
+  pre_start?: ServiceHook[];
   /** `x-*` keys of the service. */
   extensions?: Record<string, unknown>;
   [key: string]: unknown;
@@ -238,7 +305,12 @@ export interface Network {
   driver_opts?: Record<string, string>;
   ipam?: {
     driver?: string;
-    config?: { subnet?: string; ip_range?: string; gateway?: string; aux_addresses?: Record<string, string> }[];
+    config?: {
+      subnet?: string;
+      ip_range?: string;
+      gateway?: string;
+      aux_addresses?: Record<string, string>;
+    }[];
     options?: Record<string, string>;
   };
   external?: boolean;
@@ -259,6 +331,7 @@ export interface Volume {
   [key: string]: unknown;
 }
 
+/** A secret or a config. `file` is absolute. */
 export interface FileObject {
   name: string;
   file?: string;
@@ -267,4 +340,10 @@ export interface FileObject {
   external?: boolean;
   labels?: Record<string, string>;
   [key: string]: unknown;
+}
+
+/** Something the planner accepted but the user should hear about (a deprecated form, an ignored part). */
+export interface PlannerWarning {
+  message: string;
+  path?: string;
 }
