@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The project's test command: installs what the tests need, builds, lints, tests.
+# Works as root on a fresh Debian 12 clone; safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages the tests use; the engine's tests add theirs here.
+# docker-compose (1.29, Debian) is the reference the parity test compares `config` with.
+APT_PACKAGES=(docker-compose)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing system packages: ${missing[*]}" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+fi
+
+echo "installing npm packages (npm ci)" >&2
+npm ci --no-audit --no-fund --loglevel=error >&2
+npm run --silent build >&2
+
+if ! npm run --silent lint >&2; then
+  echo "lint failed: run npm run format, or fix what eslint names" >&2
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+
+node scripts/test.mjs "$@"
