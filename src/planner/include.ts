@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { ConflictError, InvalidError } from '../errors.js';
-import { canonicalJson } from './hash.js';
+import { InvalidError } from '../errors.js';
 import { mergeDocuments } from './merge.js';
 import { isMapping } from './tags.js';
 
@@ -15,7 +14,7 @@ export interface IncludeEntry {
   index: number;
 }
 
-/** The resources an included project brings along, and that must not clash between includes. */
+/** What an included project brings along; its `name` and top-level extensions stay behind. */
 const RESOURCE_KINDS = ['services', 'networks', 'volumes', 'secrets', 'configs', 'models'] as const;
 
 /** Reads the `include:` section in its short (`- path.yaml`) and long forms. */
@@ -46,40 +45,25 @@ export function includeEntries(value: unknown, baseDir: string): IncludeEntry[] 
 }
 
 /**
- * Adds what the included projects define to the including file. Two includes may not
- * define the same resource differently; the including file itself may, and wins, as an
- * override file would (Docker Compose 2.24 and later).
+ * Adds what the included projects define to the including file. Docker Compose accepts
+ * the same resource from two includes (the same file included twice with different
+ * `.env` values, say): later includes are merged over earlier ones, and the including
+ * file over all of them, as an override file would be (Docker Compose 2.24 and later).
  */
 export function mergeIncluded(
   own: Record<string, unknown>,
   included: { entry: IncludeEntry; doc: Record<string, unknown> }[],
 ): Record<string, unknown> {
-  const base: Record<string, Record<string, unknown>> = {};
-  const origin = new Map<string, string>();
-
-  for (const { entry, doc } of included) {
-    for (const kind of RESOURCE_KINDS) {
-      const resources = doc[kind];
-      if (!isMapping(resources)) continue;
-      const into = (base[kind] ??= {});
-      for (const [name, resource] of Object.entries(resources)) {
-        const key = `${kind}.${name}`;
-        if (name in into && canonicalJson(into[name]) !== canonicalJson(resource)) {
-          throw new ConflictError(
-            `included files ${origin.get(key)} and ${entry.files[0]} both define ${kind.slice(0, -1)} "${name}", differently`,
-            {
-              path: `include[${entry.index}]`,
-              hint: `rename one, or define "${name}" once in the including file`,
-            },
-          );
-        }
-        into[name] = resource;
-        origin.set(key, entry.files[0]!);
-      }
-    }
-  }
+  let base: Record<string, unknown> = {};
+  for (const { doc } of included) base = mergeDocuments(base, pickResources(doc));
   const { include: _include, ...rest } = own;
   return mergeDocuments(base, rest);
+}
+
+function pickResources(doc: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const kind of RESOURCE_KINDS) if (isMapping(doc[kind])) out[kind] = doc[kind];
+  return out;
 }
 
 function toList(value: unknown): string[] {

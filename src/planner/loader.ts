@@ -13,7 +13,7 @@ import { normalizeProject } from './normalize/project.js';
 import { PositionIndex } from './positions.js';
 import { applyProfiles } from './profiles.js';
 import { rebaseFileObjects, rebaseService } from './rebase.js';
-import { checkProject } from './semantics.js';
+import { checkProject, findClashes } from './semantics.js';
 import { isMapping, stripTags } from './tags.js';
 import { unsupportedKeyWarnings } from './unsupported.js';
 import { castTypes, validateDocument } from './validate.js';
@@ -80,13 +80,13 @@ function load(options: LoadOptions, positions: PositionIndex, warnings: Warning[
 
   // 2–5. Parse, interpolate, validate, include and extend each file, then merge them in order.
   const reader = new FileLoader(options, positions, warnings, workingDir);
-  const docs = discovered.files.map((file) =>
-    reader.load(file, environment, workingDir, []),
-  );
+  const docs = discovered.files.map((file) => reader.load(file, environment, workingDir, []));
   const merged = stripTags(docs.reduce((acc, doc) => mergeDocuments(acc, doc), {})) as Record<
     string,
     unknown
   >;
+
+  validateMerged(merged);
 
   const { name } = chooseProjectName({
     flag: options.projectName,
@@ -122,9 +122,16 @@ function load(options: LoadOptions, positions: PositionIndex, warnings: Warning[
 
   // 8–9. Checks across the project, then the graph (which refuses cycles).
   if (options.skipChecks) {
-    return { project, graph: { nodes: [], edges: [], levels: [] }, warnings: positions.placeAll(warnings) };
+    return {
+      project,
+      graph: { nodes: [], edges: [], levels: [] },
+      warnings: positions.placeAll(warnings),
+    };
   }
   checkProject(project);
+  for (const clash of findClashes(project.services)) {
+    warnings.push({ message: `${clash.message}: up will refuse this`, path: clash.path });
+  }
   const graph = buildGraph(project.services);
   return { project, graph, warnings: positions.placeAll(warnings) };
 }
@@ -175,7 +182,6 @@ class FileLoader {
     this.noteUnset(file, unset);
 
     let doc = castTypes(value) as Record<string, unknown>;
-    validateDocument(doc, file);
     doc = this.applyIncludes(doc, baseDir, [...chain, file]);
     return applyExtends(doc, {
       file: file === STDIN_FILE ? path.join(baseDir, STDIN_FILE) : file,
@@ -188,20 +194,23 @@ class FileLoader {
   private parse(file: string): Record<string, unknown> {
     const text = this.read(file);
     const parsed = this.positions.parse(text, file);
-    const doc = parsed.reduce<Record<string, unknown>>((acc, next) => {
-      if (isMapping(next) && typeof next.name === 'string' && !next.name.includes('$')) {
-        this.literalNames.push(next.name);
-      }
-      if (next === null || next === undefined) return acc;
+    // Later documents of one file override earlier ones. The first is kept as it is: merging
+    // it into nothing would apply its !reset/!override tags too early, before extends.
+    let doc: Record<string, unknown> | undefined;
+    for (const next of parsed) {
+      if (next === null || next === undefined) continue;
       if (!isMapping(next)) {
         throw new InvalidError('Top-level object must be a mapping', {
           file,
           hint: 'a compose file starts with keys such as services:, networks:, volumes:',
         });
       }
-      return mergeDocuments(acc, next);
-    }, {});
-    return doc;
+      if (typeof next.name === 'string' && !next.name.includes('$'))
+        this.literalNames.push(next.name);
+      const current = withEmptyServices(next);
+      doc = doc ? mergeDocuments(doc, current) : current;
+    }
+    return doc ?? {};
   }
 
   private read(file: string): string {
@@ -261,6 +270,29 @@ class FileLoader {
   }
 }
 
+/** `services: {tools: }` declares a service with nothing set; Docker Compose accepts it. */
+function withEmptyServices(doc: Record<string, unknown>): Record<string, unknown> {
+  if (!isMapping(doc.services)) return doc;
+  const services = Object.fromEntries(
+    Object.entries(doc.services).map(([name, service]) => [name, service ?? {}]),
+  );
+  return { ...doc, services };
+}
+
+/**
+ * The schema applies to the merged project, as in Docker Compose: an override file may
+ * hold only part of a long form (`depends_on: {db: {restart: true}}`). The position
+ * index then names the file that wrote the failing path, so the file is left open here.
+ */
+function validateMerged(doc: Record<string, unknown>): void {
+  try {
+    validateDocument(doc, '');
+  } catch (error) {
+    if (error instanceof TsComposeError) error.file = undefined;
+    throw error;
+  }
+}
+
 /** An included project resolves its own relative paths before it joins the includer. */
 function rebaseDocument(
   doc: Record<string, unknown>,
@@ -313,7 +345,9 @@ function includedEnvironment(
   entry: IncludeEntry,
   shell: Record<string, string>,
 ): Record<string, string> {
-  const files = entry.envFiles.length ? entry.envFiles : [path.join(entry.projectDirectory, '.env')];
+  const files = entry.envFiles.length
+    ? entry.envFiles
+    : [path.join(entry.projectDirectory, '.env')];
   const fromFiles: Record<string, string> = {};
   for (const file of files) {
     if (!existsSync(file)) {

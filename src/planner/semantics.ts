@@ -1,20 +1,33 @@
 import { ConflictError, InvalidError } from '../errors.js';
 import type { Port, Project, Service } from './model.js';
 
+type Checked = Pick<
+  Project,
+  'services' | 'disabledServices' | 'networks' | 'volumes' | 'secrets' | 'configs'
+>;
+
 /**
  * Checks that need the whole normalised project: references between services and to
- * top-level resources, and clashes between services. Each failure names the YAML path
- * so the loader can point at the file and line.
+ * top-level resources. Each failure names the YAML path so the loader can point at the
+ * file and line.
  */
-export function checkProject(project: Pick<Project, 'services' | 'disabledServices' | 'networks' | 'volumes' | 'secrets' | 'configs'>): void {
-  const known = (name: string): boolean => name in project.services || name in project.disabledServices;
+export function checkProject(project: Checked): void {
+  const known = (name: string): boolean =>
+    name in project.services || name in project.disabledServices;
   for (const name of Object.keys(project.services).sort()) {
     const service = project.services[name]!;
     checkServiceReferences(name, service, known);
     checkResourceReferences(name, service, project);
   }
-  checkPortClashes(project.services);
-  checkContainerNames(project.services);
+}
+
+/**
+ * Two services that want the same host port or container name. Docker Compose loads
+ * such a file and only fails when it creates the second container, so `config` reports
+ * these as warnings and `up` refuses them before it starts anything.
+ */
+export function findClashes(services: Record<string, Service>): ConflictError[] {
+  return [...portClashes(services), ...containerNameClashes(services)];
 }
 
 function checkServiceReferences(
@@ -48,10 +61,13 @@ function checkServiceReferences(
     }
   }
   if (service.network_mode && service.networks && Object.keys(service.networks).length > 0) {
-    throw new InvalidError(`service ${name} declares mutually exclusive \`network_mode\` and \`networks\``, {
-      path: `services.${name}.network_mode`,
-      hint: 'remove one of the two keys',
-    });
+    throw new InvalidError(
+      `service ${name} declares mutually exclusive \`network_mode\` and \`networks\``,
+      {
+        path: `services.${name}.network_mode`,
+        hint: 'remove one of the two keys',
+      },
+    );
   }
 }
 
@@ -67,7 +83,8 @@ function checkResourceReferences(
     });
 
   for (const network of Object.keys(service.networks ?? {})) {
-    if (!(network in project.networks)) throw undefinedRef('network', network, `networks.${network}`);
+    if (!(network in project.networks))
+      throw undefinedRef('network', network, `networks.${network}`);
   }
   for (const [i, volume] of (service.volumes ?? []).entries()) {
     if (volume.type === 'volume' && volume.source && !(volume.source in project.volumes)) {
@@ -76,13 +93,15 @@ function checkResourceReferences(
   }
   for (const kind of ['secrets', 'configs'] as const) {
     for (const [i, ref] of (service[kind] ?? []).entries()) {
-      if (!(ref.source in project[kind])) throw undefinedRef(kind.slice(0, -1), ref.source, `${kind}[${i}]`);
+      if (!(ref.source in project[kind]))
+        throw undefinedRef(kind.slice(0, -1), ref.source, `${kind}[${i}]`);
     }
   }
 }
 
 /** `0.0.0.0` (or no host ip) takes the port on every address, so it clashes with any ip. */
-function checkPortClashes(services: Record<string, Service>): void {
+function portClashes(services: Record<string, Service>): ConflictError[] {
+  const clashes: ConflictError[] = [];
   const taken = new Map<string, { service: string; index: number; port: Port }>();
   for (const name of Object.keys(services).sort()) {
     for (const [index, port] of (services[name]!.ports ?? []).entries()) {
@@ -91,21 +110,30 @@ function checkPortClashes(services: Record<string, Service>): void {
         const other = [...taken.entries()].find(([key, owner]) => {
           const [ownerIp, ownerPort, ownerProto] = key.split('|');
           const sameAddress = ownerIp === ip || ownerIp === '0.0.0.0' || ip === '0.0.0.0';
-          return sameAddress && ownerPort === String(published) && ownerProto === port.protocol && owner.service !== name;
+          return (
+            sameAddress &&
+            ownerPort === String(published) &&
+            ownerProto === port.protocol &&
+            owner.service !== name
+          );
         });
         if (other) {
-          throw new ConflictError(
-            `services "${other[1].service}" and "${name}" both publish ${port.protocol} port ${published} on ${ip}`,
-            {
-              path: `services.${name}.ports[${index}]`,
-              hint: 'publish one of them on another host port, or leave the host port out to get a free one',
-            },
+          clashes.push(
+            new ConflictError(
+              `services "${other[1].service}" and "${name}" both publish ${port.protocol} port ${published} on ${ip}`,
+              {
+                path: `services.${name}.ports[${index}]`,
+                hint: 'publish one of them on another host port, or leave the host port out to get a free one',
+              },
+            ),
           );
+          continue;
         }
         taken.set(`${ip}|${published}|${port.protocol}`, { service: name, index, port });
       }
     }
   }
+  return clashes;
 }
 
 function publishedPorts(port: Port): number[] {
@@ -116,18 +144,26 @@ function publishedPorts(port: Port): number[] {
   return Array.from({ length: last - start + 1 }, (_, i) => start + i);
 }
 
-function checkContainerNames(services: Record<string, Service>): void {
+function containerNameClashes(services: Record<string, Service>): ConflictError[] {
+  const clashes: ConflictError[] = [];
   const owners = new Map<string, string>();
   for (const name of Object.keys(services).sort()) {
     const containerName = services[name]!.container_name;
     if (!containerName) continue;
     const owner = owners.get(containerName);
     if (owner) {
-      throw new ConflictError(
-        `services "${owner}" and "${name}" both use container_name "${containerName}"`,
-        { path: `services.${name}.container_name`, hint: 'container names must be unique: rename one' },
+      clashes.push(
+        new ConflictError(
+          `services "${owner}" and "${name}" both use container_name "${containerName}"`,
+          {
+            path: `services.${name}.container_name`,
+            hint: 'container names must be unique: rename one',
+          },
+        ),
       );
+      continue;
     }
     owners.set(containerName, name);
   }
+  return clashes;
 }

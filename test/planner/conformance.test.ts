@@ -1,7 +1,8 @@
 // The reference implementation's own loader cases (../shared/conformance/compose-go-inline),
 // run end to end through loadProject: every file it loads must load here, every file it
 // refuses must be refused here with one of our errors (never a crash, never a hang).
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -21,6 +22,7 @@ interface Case {
   helper: string;
   expect: 'ok' | 'error' | 'unknown';
   error_contains?: string;
+  env?: Record<string, string>;
 }
 
 const index = JSON.parse(readFileSync(path.join(inline, 'index.json'), 'utf8')) as {
@@ -28,21 +30,42 @@ const index = JSON.parse(readFileSync(path.join(inline, 'index.json'), 'utf8')) 
   multi_and_table_cases: Case[];
 };
 
-/**
- * Cases that cannot be run as written, each with its reason. Anything not listed runs.
- * Multi-file cases whose files are not `-f` files but targets that the Go test wrote to
- * other paths at run time are listed here: their layout lives only in Go code.
- */
+/** Cases that cannot be run as written, each with its reason. Anything not listed runs. */
 const NOT_RUNNABLE: Record<string, string> = {
   TestLoadWithRemoteResources: 'remote (git/OCI) resources are not supported',
   TestLoadWithMissingResources: 'remote (git/OCI) resources are not supported',
   TestLoadWithNestedResources: 'remote (git/OCI) resources are not supported',
   TestLoadWithResourcesCycle: 'remote (git/OCI) resources are not supported',
-  TestLoadExtendsSameFile: 'its files are written to sub/compose.yaml by the Go test',
-  TestLoadExtendsMultipleFiles: 'its files are written to a/ and b/ by the Go test',
-  TestLoadWithIncludeEnv: 'its files are written to module/ by the Go test',
-  TestNestedIncludeAndExtends: 'its files are written to nested folders by the Go test',
+  TestLoadWithIncludeEnv: 'the Go test writes a custom.env whose content is not in the data',
+  TestInterpolateInt:
+    'the file also uses $thebool, which the data does not set; compose-go refuses an empty boolean',
+  TestLoadWithInterpolationCastFull:
+    'the variables the file uses ($theint, $thebool…) are set by the Go test and not in the data',
+  TestLoadEmptyContent_MissingProject:
+    'the Go test loads with no working directory, so no name can come from it; the CLI always has one',
 };
+
+/**
+ * Multi-file cases where only the last file is given with -f: the Go test wrote the others
+ * to these paths (read off its source), and the main file refers to them there.
+ */
+const LAYOUTS: Record<string, string[]> = {
+  TestLoadExtendsSameFile: ['sub/compose.yaml', 'compose.yaml'],
+  TestLoadExtendsMultipleFiles: ['a/compose.yaml', 'b/compose.yaml', 'compose.yaml'],
+  TestLoadExtendsListenerMultipleFiles: ['sub/compose.yaml', 'compose.yaml'],
+  TestOverrideMiddle: ['base.yaml', 'override.yaml', 'compose.yaml'],
+  TestNestedIncludeAndExtends: ['compose.yaml', 'dir/included.yaml', 'dir/extended.yaml'],
+};
+
+/** Lays a case out in a temporary directory; returns the file to load and that directory. */
+function layOut(c: Case, names: string[]): { main: string; dir: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tscompose-conformance-'));
+  names.forEach((name, i) => {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    cpSync(path.join(inline, c.dir!, c.files_in_order![i]!), path.join(dir, name));
+  });
+  return { main: path.join(dir, 'compose.yaml'), dir };
+}
 
 /** compose-go's loadYAML and load helpers skip the consistency checks (index.json says so). */
 const SKIPS_CONSISTENCY = new Set(['loadYAML', 'loadYAMLWithEnv', 'load', 'loadWithEnv']);
@@ -51,21 +74,27 @@ const SKIPS_CONSISTENCY = new Set(['loadYAML', 'loadYAMLWithEnv', 'load', 'loadW
 const ALIAS_BOMBS = new Set(['TestAliasBombPrevented', 'TestAliasNodePreservation']);
 
 function run(c: Case): { error?: unknown } {
-  const files = c.file
-    ? [path.join(inline, c.file)]
-    : (c.files_in_order ?? []).map((f) => path.join(inline, c.dir!, f));
+  const layout = LAYOUTS[c.test] ? layOut(c, LAYOUTS[c.test]!) : undefined;
+  const files = layout
+    ? [layout.main]
+    : c.file
+      ? [path.join(inline, c.file)]
+      : (c.files_in_order ?? []).map((f) => path.join(inline, c.dir!, f));
+  const projectDirectory = layout?.dir ?? goLoaderDir;
   try {
     loadProject({
-      cwd: goLoaderDir,
+      cwd: projectDirectory,
       files,
-      projectDirectory: goLoaderDir,
-      environment: {},
+      projectDirectory,
+      environment: c.env ?? {},
       homeDir: '/home/conformance',
       skipChecks: SKIPS_CONSISTENCY.has(c.helper) && c.expect !== 'error',
     });
     return {};
   } catch (error) {
     return { error };
+  } finally {
+    if (layout) rmSync(layout.dir, { recursive: true, force: true });
   }
 }
 
@@ -82,7 +111,8 @@ for (const c of all) {
   if (c.expect === 'ok') {
     test(`loads: ${name}`, () => {
       const { error } = run(c);
-      if (error) assert.unreachable(error instanceof TsComposeError ? formatError(error) : String(error));
+      if (error)
+        assert.unreachable(error instanceof TsComposeError ? formatError(error) : String(error));
     });
   } else if (c.expect === 'error' || ALIAS_BOMBS.has(c.test)) {
     test(`refuses: ${name}`, () => {

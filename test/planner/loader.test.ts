@@ -31,7 +31,9 @@ function failure(options: Partial<LoadOptions> = {}): { text: string; error: TsC
     load(options);
   } catch (error) {
     assert.instance(error, TsComposeError, String(error));
-    const text = formatError(error as TsComposeError).split(`${dir}/`).join('');
+    const text = formatError(error as TsComposeError)
+      .split(`${dir}/`)
+      .join('');
     return { text: text.split('\n')[0]!, error: error as TsComposeError };
   }
   throw new Error('expected the load to fail');
@@ -62,22 +64,6 @@ const errors: [string, Record<string, string>, string][] = [
     'compose.yaml:4:5: services.web.networks.front: service "web" refers to undefined network "front"',
   ],
   [
-    'two services publishing the same host port',
-    {
-      'compose.yaml':
-        'services:\n  a:\n    image: x\n    ports: ["8080:80"]\n  b:\n    image: x\n    ports: ["127.0.0.1:8080:81"]\n',
-    },
-    'compose.yaml:7:13: services.b.ports[0]: services "a" and "b" both publish tcp port 8080 on 127.0.0.1',
-  ],
-  [
-    'a duplicate container_name',
-    {
-      'compose.yaml':
-        'services:\n  a: {image: x, container_name: app}\n  b: {image: x, container_name: app}\n',
-    },
-    'compose.yaml:3:17: services.b.container_name: services "a" and "b" both use container_name "app"',
-  ],
-  [
     'a required variable that is unset',
     { 'compose.yaml': 'services:\n  web:\n    image: "${IMAGE:?set IMAGE to the web image}"\n' },
     'compose.yaml:3:5: services.web.image: required variable IMAGE is missing a value: set IMAGE to the web image',
@@ -104,17 +90,42 @@ for (const [name, files, expected] of errors) {
   });
 }
 
+test('port and container name clashes load with a warning at the second service', () => {
+  write({
+    'compose.yaml': [
+      'services:',
+      '  a: {image: x, ports: ["8080:80", "53:53/udp"], container_name: app}',
+      '  b:',
+      '    image: x',
+      '    ports: ["127.0.0.1:8080:81", "53:53/tcp"]',
+      '    container_name: app',
+      '',
+    ].join('\n'),
+  });
+  const { warnings } = load();
+  const text = warnings.map((w) => `${w.line}:${w.path}: ${w.message}`);
+  assert.equal(text, [
+    '5:services.b.ports[0]: services "a" and "b" both publish tcp port 8080 on 127.0.0.1: up will refuse this',
+    '6:services.b.container_name: services "a" and "b" both use container_name "app": up will refuse this',
+  ]);
+});
+
 test('the shell environment wins over .env, and .env over defaults', () => {
   write({
     'compose.yaml': 'services:\n  web:\n    image: "${IMAGE:-busybox}:${TAG}"\n',
     '.env': 'TAG=from-dotenv\nIMAGE=dotenv-image\n',
   });
   assert.is(load().project.services.web!.image, 'dotenv-image:from-dotenv');
-  assert.is(load({ environment: { TAG: 'shell' } }).project.services.web!.image, 'dotenv-image:shell');
+  assert.is(
+    load({ environment: { TAG: 'shell' } }).project.services.web!.image,
+    'dotenv-image:shell',
+  );
 });
 
 test('an unset variable is warned about once, with where it was used', () => {
-  write({ 'compose.yaml': 'services:\n  a:\n    image: "x:${TAG}"\n  b:\n    image: "y:${TAG}"\n' });
+  write({
+    'compose.yaml': 'services:\n  a:\n    image: "x:${TAG}"\n  b:\n    image: "y:${TAG}"\n',
+  });
   const { warnings } = load();
   const unset = warnings.filter((w) => w.message.includes('"TAG"'));
   assert.is(unset.length, 1);
@@ -124,9 +135,11 @@ test('an unset variable is warned about once, with where it was used', () => {
 
 test('extends from another file resolves the base paths against that file', () => {
   write({
-    'common/base.yaml': 'services:\n  base:\n    build: ./app\n    env_file: base.env\n    volumes: ["./data:/data"]\n',
+    'common/base.yaml':
+      'services:\n  base:\n    build: ./app\n    env_file: base.env\n    volumes: ["./data:/data"]\n',
     'common/base.env': 'FROM_BASE=1\n',
-    'compose.yaml': 'services:\n  web:\n    extends: {file: common/base.yaml, service: base}\n    environment: {OWN: "2"}\n',
+    'compose.yaml':
+      'services:\n  web:\n    extends: {file: common/base.yaml, service: base}\n    environment: {OWN: "2"}\n',
   });
   const web = load().project.services.web!;
   assert.is(web.build?.context, path.join(dir, 'common/app'));
@@ -141,9 +154,11 @@ test('extends in a loop is refused with the loop named', () => {
 
 test('include brings in a sub-project with its own .env and directory', () => {
   write({
-    'db/compose.yaml': 'services:\n  db:\n    image: "postgres:${PG_VERSION}"\n    volumes: ["./init:/docker-entrypoint-initdb.d"]\n',
+    'db/compose.yaml':
+      'services:\n  db:\n    image: "postgres:${PG_VERSION}"\n    volumes: ["./init:/docker-entrypoint-initdb.d"]\n',
     'db/.env': 'PG_VERSION=16\n',
-    'compose.yaml': 'include:\n  - db/compose.yaml\nservices:\n  web:\n    image: x\n    depends_on: [db]\n',
+    'compose.yaml':
+      'include:\n  - db/compose.yaml\nservices:\n  web:\n    image: x\n    depends_on: [db]\n',
   });
   const { project, graph } = load();
   assert.is(project.services.db!.image, 'postgres:16');
@@ -152,7 +167,10 @@ test('include brings in a sub-project with its own .env and directory', () => {
 });
 
 test('an include loop is refused', () => {
-  write({ 'compose.yaml': 'include: [b.yaml]\nservices: {}\n', 'b.yaml': 'include: [compose.yaml]\n' });
+  write({
+    'compose.yaml': 'include: [b.yaml]\nservices: {}\n',
+    'b.yaml': 'include: [compose.yaml]\n',
+  });
   assert.match(failure().text, /circular reference: compose\.yaml → b\.yaml → compose\.yaml/);
 });
 
