@@ -47,7 +47,10 @@ function generate(count) {
     };
   }
   const volumes = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`data${i}`, {}]));
-  writeFileSync(path.join(dir, 'compose.yaml'), stringify({ name: `bench${count}`, services, volumes }));
+  writeFileSync(
+    path.join(dir, 'compose.yaml'),
+    stringify({ name: `bench${count}`, services, volumes }),
+  );
   return dir;
 }
 
@@ -85,7 +88,10 @@ const peer = has('docker-compose') ? 'docker-compose' : undefined;
 const fmt = (ms) => `${ms.toFixed(1)} ms`;
 const rows = [];
 
-rows.push(['tscompose --version', fmt(timeCommand(process.execPath, [cli, '--version'], root, 15))]);
+rows.push([
+  'tscompose --version',
+  fmt(timeCommand(process.execPath, [cli, '--version'], root, 15)),
+]);
 let previous;
 for (const count of [10, 100, 1000]) {
   const dir = generate(count);
@@ -104,4 +110,7 @@ for (const count of [10, 100, 1000]) {
 }
 
 for (const [name, value] of rows) console.log(`${name.padEnd(24)} ${value}`);
-if (!peer) console.log('(docker-compose not installed: no ratio; apt-get install docker-compose to compare)');
+if (!peer)
+  console.log(
+    '(docker-compose not installed: no ratio; apt-get install docker-compose to compare)',
+  );

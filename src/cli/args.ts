@@ -44,8 +44,20 @@ export class UsageError extends InvalidError {}
  * Splits the global flags that come before the command from the command and its own
  * arguments. A global flag's value may be the next word (`-f x.yaml`) or attached.
  */
-export function splitCommand(argv: string[]): { global: string[]; command?: string; rest: string[] } {
-  const valued = new Set(['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile']);
+export function splitCommand(argv: string[]): {
+  global: string[];
+  command?: string;
+  rest: string[];
+} {
+  const valued = new Set([
+    '-f',
+    '--file',
+    '-p',
+    '--project-name',
+    '--project-directory',
+    '--env-file',
+    '--profile',
+  ]);
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (valued.has(arg)) {

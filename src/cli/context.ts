@@ -41,7 +41,10 @@ export function processContext(args: ParsedArgs, out: Output): CommandContext {
 }
 
 /** The planner's options from the global flags: `-f`, `-p`, `--profile`, `--env-file`… */
-export async function loadOptions(ctx: CommandContext, services: string[] = []): Promise<LoadOptions> {
+export async function loadOptions(
+  ctx: CommandContext,
+  services: string[] = [],
+): Promise<LoadOptions> {
   const files = stringList(ctx.args.values.file);
   return {
     cwd: ctx.cwd,

@@ -20,7 +20,11 @@ export function printWarnings(out: Output, warnings: Warning[]): void {
     const where = [warning.file, warning.line, warning.line ? warning.column : undefined]
       .filter((part) => part !== undefined)
       .join(':');
-    const text = [where, typeof warning.path === 'string' ? warning.path : undefined, warning.message]
+    const text = [
+      where,
+      typeof warning.path === 'string' ? warning.path : undefined,
+      warning.message,
+    ]
       .filter(Boolean)
       .join(': ');
     if (seen.has(text)) continue;

@@ -4,7 +4,11 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { InvalidError, NotFoundError } from '../../src/errors.js';
-import { chooseProjectName, discoverFiles, normalizeProjectName } from '../../src/planner/discover.js';
+import {
+  chooseProjectName,
+  discoverFiles,
+  normalizeProjectName,
+} from '../../src/planner/discover.js';
 
 let root = '';
 test.before.each(() => {
@@ -46,23 +50,46 @@ test('-f wins over COMPOSE_FILE; COMPOSE_FILE splits on its separator', () => {
     environment: { COMPOSE_FILE: 'a.yaml;sub/b.yaml', COMPOSE_PATH_SEPARATOR: ';' },
   });
   assert.equal(byVariable.files, [a, b]);
-  const byFlag = discoverFiles({ cwd: root, files: ['sub/b.yaml'], environment: { COMPOSE_FILE: 'a.yaml' } });
+  const byFlag = discoverFiles({
+    cwd: root,
+    files: ['sub/b.yaml'],
+    environment: { COMPOSE_FILE: 'a.yaml' },
+  });
   assert.equal(byFlag.files, [b]);
-  assert.is(byFlag.projectDirectory, path.join(root, 'sub'), 'the first file decides the project directory');
+  assert.is(
+    byFlag.projectDirectory,
+    path.join(root, 'sub'),
+    'the first file decides the project directory',
+  );
 });
 
 test('--project-directory moves the project, - stands for stdin', () => {
   touch('other', 'x');
-  const found = discoverFiles({ cwd: root, files: ['-'], projectDirectory: 'other', environment: {} });
+  const found = discoverFiles({
+    cwd: root,
+    files: ['-'],
+    projectDirectory: 'other',
+    environment: {},
+  });
   assert.equal(found.files, ['-']);
   assert.is(found.projectDirectory, path.join(root, 'other'));
 });
 
 test('missing files and directories are named', () => {
-  assert.throws(() => discoverFiles({ cwd: root, files: ['nope.yaml'], environment: {} }), (e: unknown) => e instanceof NotFoundError && /nope\.yaml/.test((e as Error).message));
-  assert.throws(() => discoverFiles({ cwd: root, files: [], environment: {} }), (e: unknown) => e instanceof NotFoundError && /no compose file found/.test((e as Error).message));
+  assert.throws(
+    () => discoverFiles({ cwd: root, files: ['nope.yaml'], environment: {} }),
+    (e: unknown) => e instanceof NotFoundError && /nope\.yaml/.test((e as Error).message),
+  );
+  assert.throws(
+    () => discoverFiles({ cwd: root, files: [], environment: {} }),
+    (e: unknown) =>
+      e instanceof NotFoundError && /no compose file found/.test((e as Error).message),
+  );
   mkdirSync(path.join(root, 'dir.yaml'));
-  assert.throws(() => discoverFiles({ cwd: root, files: ['dir.yaml'], environment: {} }), (e: unknown) => e instanceof InvalidError && /is a directory/.test((e as Error).message));
+  assert.throws(
+    () => discoverFiles({ cwd: root, files: ['dir.yaml'], environment: {} }),
+    (e: unknown) => e instanceof InvalidError && /is a directory/.test((e as Error).message),
+  );
 });
 
 const names: [string, string][] = [
@@ -79,8 +106,14 @@ for (const [input, expected] of names) {
 }
 
 test('project name: -p, then COMPOSE_PROJECT_NAME, then name:, then the directory', () => {
-  assert.equal(chooseProjectName({ flag: 'a', environment: 'b', file: 'c', directory: '/d' }), { name: 'a', source: 'flag' });
-  assert.equal(chooseProjectName({ environment: 'b', file: 'c', directory: '/d' }), { name: 'b', source: 'environment' });
+  assert.equal(chooseProjectName({ flag: 'a', environment: 'b', file: 'c', directory: '/d' }), {
+    name: 'a',
+    source: 'flag',
+  });
+  assert.equal(chooseProjectName({ environment: 'b', file: 'c', directory: '/d' }), {
+    name: 'b',
+    source: 'environment',
+  });
   assert.equal(chooseProjectName({ file: 'c', directory: '/d' }), { name: 'c', source: 'file' });
   assert.equal(chooseProjectName({ directory: '/d' }), { name: 'd', source: 'directory' });
 });
@@ -88,7 +121,10 @@ test('project name: -p, then COMPOSE_PROJECT_NAME, then name:, then the director
 test('an invalid -p is an error, not silently changed', () => {
   assert.throws(
     () => chooseProjectName({ flag: 'My App', directory: '/d' }),
-    (e: unknown) => e instanceof InvalidError && (e as Error).message.startsWith('invalid project name "My App" (from -p)') && /myapp/.test((e as InvalidError).hint ?? ''),
+    (e: unknown) =>
+      e instanceof InvalidError &&
+      (e as Error).message.startsWith('invalid project name "My App" (from -p)') &&
+      /myapp/.test((e as InvalidError).hint ?? ''),
   );
   assert.throws(() => chooseProjectName({ file: 42, directory: '/d' }), /name must be a string/);
   assert.throws(() => chooseProjectName({ directory: '/___' }), /project name must not be empty/);

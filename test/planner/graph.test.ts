@@ -20,7 +20,9 @@ function stack(deps: Record<string, string[]>, extra: Record<string, Partial<Ser
 }
 
 test('levels put every dependency below its dependents', () => {
-  const graph = buildGraph(stack({ web: ['api', 'cache'], api: ['db'], cache: ['db'], db: [], docs: [] }));
+  const graph = buildGraph(
+    stack({ web: ['api', 'cache'], api: ['db'], cache: ['db'], db: [], docs: [] }),
+  );
   assert.equal(graph.levels, [['db', 'docs'], ['api', 'cache'], ['web']]);
   assert.equal(stopOrder(graph), [['web'], ['api', 'cache'], ['db', 'docs']]);
 });
@@ -80,7 +82,8 @@ for (const [deps, message] of cycles) {
 
 test('a long chain does not overflow and stays linear in levels', () => {
   const deps: Record<string, string[]> = {};
-  for (let i = 0; i < 2000; i += 1) deps[`s${String(i).padStart(4, '0')}`] = i ? [`s${String(i - 1).padStart(4, '0')}`] : [];
+  for (let i = 0; i < 2000; i += 1)
+    deps[`s${String(i).padStart(4, '0')}`] = i ? [`s${String(i - 1).padStart(4, '0')}`] : [];
   const graph = buildGraph(stack(deps));
   assert.is(graph.levels.length, 2000);
 });

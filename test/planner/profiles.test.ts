@@ -6,9 +6,17 @@ import { applyProfiles } from '../../src/planner/profiles.js';
 
 function svc(name: string, profiles: string[] = [], deps: Record<string, boolean> = {}): Service {
   const depends_on = Object.fromEntries(
-    Object.entries(deps).map(([dep, required]) => [dep, { condition: 'service_started' as const, required, restart: false }]),
+    Object.entries(deps).map(([dep, required]) => [
+      dep,
+      { condition: 'service_started' as const, required, restart: false },
+    ]),
   );
-  return { name, environment: {}, ...(profiles.length ? { profiles } : {}), ...(Object.keys(deps).length ? { depends_on } : {}) };
+  return {
+    name,
+    environment: {},
+    ...(profiles.length ? { profiles } : {}),
+    ...(Object.keys(deps).length ? { depends_on } : {}),
+  };
 }
 
 const services: Record<string, Service> = {
@@ -22,9 +30,22 @@ const services: Record<string, Service> = {
 const names = (r: Record<string, Service>) => Object.keys(r).sort();
 
 test('services without profiles are always on; others only when a profile is enabled', () => {
-  assert.equal(names(applyProfiles(services, { profiles: [], services: [] }).enabled), ['db', 'web']);
-  assert.equal(names(applyProfiles(services, { profiles: ['debug'], services: [] }).enabled), ['db', 'debug', 'web']);
-  assert.equal(names(applyProfiles(services, { profiles: ['*'], services: [] }).enabled), ['db', 'debug', 'mailer', 'seed', 'web']);
+  assert.equal(names(applyProfiles(services, { profiles: [], services: [] }).enabled), [
+    'db',
+    'web',
+  ]);
+  assert.equal(names(applyProfiles(services, { profiles: ['debug'], services: [] }).enabled), [
+    'db',
+    'debug',
+    'web',
+  ]);
+  assert.equal(names(applyProfiles(services, { profiles: ['*'], services: [] }).enabled), [
+    'db',
+    'debug',
+    'mailer',
+    'seed',
+    'web',
+  ]);
 });
 
 test('a service named on the command line is enabled with its dependencies', () => {
@@ -48,7 +69,10 @@ test('depending on a disabled service says which profile to enable', () => {
   } catch (error) {
     assert.instance(error, InvalidError);
     const e = error as InvalidError;
-    assert.is(e.message, 'service "web" depends on service "mailer", which is disabled by profiles');
+    assert.is(
+      e.message,
+      'service "web" depends on service "mailer", which is disabled by profiles',
+    );
     assert.is(e.path, 'services.web.depends_on.mailer');
     assert.match(e.hint ?? '', /--profile mail/);
   }

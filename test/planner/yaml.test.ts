@@ -57,7 +57,10 @@ test('wraps !reset and !override values in tags', () => {
 });
 
 test('a tagged plain scalar keeps its YAML type; a quoted one stays a string', () => {
-  const { documents } = parseYaml('a: !override 8080\nb: !override "8080"\nc: !reset null\n', 'c.yaml');
+  const { documents } = parseYaml(
+    'a: !override 8080\nb: !override "8080"\nc: !reset null\n',
+    'c.yaml',
+  );
   const doc = documents[0] as Record<string, OverrideTag | ResetTag>;
   assert.is(doc.a!.value, 8080);
   assert.is(doc.b!.value, '8080');
@@ -70,11 +73,31 @@ test('each document of a multi-document file is returned', () => {
 });
 
 const errors: [string, string, string, number][] = [
-  ['services:\n  web:\n    image: a\n    image: b\n', 'mapping key "image" already defined at line 3', 'services.web.image', 4],
+  [
+    'services:\n  web:\n    image: a\n    image: b\n',
+    'mapping key "image" already defined at line 3',
+    'services.web.image',
+    4,
+  ],
   ['123: x\n', 'non-string key at top level: 123', '', 1],
-  ['services:\n  web:\n    environment:\n      1: x\n', 'non-string key in services.web.environment: 1', 'services.web.environment', 4],
-  ['x: &s scalar\ny:\n  <<: *s\n', 'map merge requires map or sequence of maps as the value', 'y', 3],
-  ['x: &h\n  y:\n    <<: *h\n', 'cycle detected: node at path x.y references node at path x', 'x.y', 3],
+  [
+    'services:\n  web:\n    environment:\n      1: x\n',
+    'non-string key in services.web.environment: 1',
+    'services.web.environment',
+    4,
+  ],
+  [
+    'x: &s scalar\ny:\n  <<: *s\n',
+    'map merge requires map or sequence of maps as the value',
+    'y',
+    3,
+  ],
+  [
+    'x: &h\n  y:\n    <<: *h\n',
+    'cycle detected: node at path x.y references node at path x',
+    'x.y',
+    3,
+  ],
   ['services: *nowhere\n', 'unknown anchor "nowhere"', 'services', 1],
 ];
 
@@ -109,7 +132,10 @@ test('refuses an alias bomb quickly instead of expanding it', () => {
 });
 
 test('ordinary reuse through anchors is not mistaken for a bomb', () => {
-  const lines = ['x-defaults: &defaults {image: busybox, restart: always, environment: {A: "1", B: "2"}}', 'services:'];
+  const lines = [
+    'x-defaults: &defaults {image: busybox, restart: always, environment: {A: "1", B: "2"}}',
+    'services:',
+  ];
   for (let i = 0; i < 500; i += 1) lines.push(`  s${i}: {<<: *defaults, command: ["run", "${i}"]}`);
   const { documents } = parseYaml(lines.join('\n'), 'compose.yaml');
   const services = (documents[0] as { services: Record<string, unknown> }).services;

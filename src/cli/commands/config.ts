@@ -36,7 +36,9 @@ export const configCommand: Command = {
     const { values, positionals } = ctx.args;
     const format = stringValue(values.format) ?? 'yaml';
     if (format !== 'yaml' && format !== 'json') {
-      throw new UsageError(`config: unknown format "${format}"`, { hint: 'use --format yaml or --format json' });
+      throw new UsageError(`config: unknown format "${format}"`, {
+        hint: 'use --format yaml or --format json',
+      });
     }
     const { project, warnings } = loadProject(await loadOptions(ctx, positionals));
     printWarnings(ctx.out, warnings);
@@ -53,7 +55,10 @@ export const configCommand: Command = {
       return EXIT.ok;
     }
     const rendered = renderProject(selectServices(project, positionals));
-    print(ctx.out, format === 'json' ? JSON.stringify(rendered, null, 2) : stringify(rendered, { lineWidth: 0 }));
+    print(
+      ctx.out,
+      format === 'json' ? JSON.stringify(rendered, null, 2) : stringify(rendered, { lineWidth: 0 }),
+    );
     return EXIT.ok;
   },
 };
@@ -97,6 +102,8 @@ function selectServices(project: Project, names: string[]): Project {
     for (const dep of Object.keys(project.services[name]?.depends_on ?? {})) visit(dep);
   };
   names.forEach(visit);
-  const services = Object.fromEntries(Object.entries(project.services).filter(([name]) => keep.has(name)));
+  const services = Object.fromEntries(
+    Object.entries(project.services).filter(([name]) => keep.has(name)),
+  );
   return { ...project, services };
 }

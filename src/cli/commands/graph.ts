@@ -38,7 +38,10 @@ export const graphCommand: Command = {
     const stdout = ctx.out.stdout as NodeJS.WriteStream;
     const text = render
       ? render(graph)
-      : renderAscii(graph, { color: Boolean(stdout.isTTY) && !ctx.environment.NO_COLOR, width: stdout.columns });
+      : renderAscii(graph, {
+          color: Boolean(stdout.isTTY) && !ctx.environment.NO_COLOR,
+          width: stdout.columns,
+        });
     print(ctx.out, text);
     return EXIT.ok;
   },
