@@ -12,12 +12,47 @@ type Checked = Pick<
  * file and line.
  */
 export function checkProject(project: Checked): void {
+  checkExternalResources(project);
   const known = (name: string): boolean =>
     name in project.services || name in project.disabledServices;
   for (const name of Object.keys(project.services).sort()) {
     const service = project.services[name]!;
     checkServiceReferences(name, service, known);
     checkResourceReferences(name, service, project);
+    checkDeviceRequests(name, service);
+  }
+}
+
+/** An external resource exists already: tscompose neither creates nor configures it. */
+function checkExternalResources(project: Checked): void {
+  for (const kind of ['networks', 'volumes', 'secrets', 'configs'] as const) {
+    for (const [name, resource] of Object.entries(project[kind])) {
+      if (!resource.external) continue;
+      for (const key of ['driver', 'driver_opts', 'labels']) {
+        if (resource[key] === undefined) continue;
+        throw new InvalidError(
+          `${kind}.${name}: conflicting parameters "external" and "${key}" specified`,
+          {
+            path: `${kind}.${name}.${key}`,
+            hint: `an external ${kind.slice(0, -1)} is created elsewhere: remove ${key}, or external: true`,
+          },
+        );
+      }
+    }
+  }
+}
+
+/** A device request names how many devices, or which ones: never both (as in Docker). */
+function checkDeviceRequests(name: string, service: Service): void {
+  const reservations = service.deploy?.resources?.reservations?.devices ?? [];
+  for (const [i, device] of reservations.entries()) {
+    const request = device as { count?: unknown; device_ids?: unknown };
+    if (request.count !== undefined && request.device_ids !== undefined) {
+      throw new InvalidError('"count" and "device_ids" attributes are exclusive', {
+        path: `services.${name}.deploy.resources.reservations.devices[${i}]`,
+        hint: 'keep count to take any N devices, or device_ids to name them',
+      });
+    }
   }
 }
 
