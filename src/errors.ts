@@ -3,12 +3,7 @@
  * (docs/exit-codes.md); nothing below src/cli prints or exits.
  */
 export type ErrorKind =
-  | 'invalid'
-  | 'not-found'
-  | 'unsupported'
-  | 'conflict'
-  | 'permission'
-  | 'runtime';
+  'invalid' | 'not-found' | 'unsupported' | 'conflict' | 'permission' | 'runtime';
 
 /** Where in a compose file a problem is. `path` is in the user's words: `services.web.ports[1]`. */
 export interface SourceLocation {

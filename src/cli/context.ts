@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { LoadOptions } from '../planner/loader.js';
-import { stringList, stringValue, type ParsedArgs } from './args.js';
+import { stringList, stringValue, type OptionSpec, type ParsedArgs } from './args.js';
 import type { Output } from './output.js';
 
 /** What a command runs with. The process's environment is read here and nowhere deeper. */
@@ -17,7 +17,7 @@ export interface CommandContext {
 export interface Command {
   summary: string;
   usage: string;
-  options: import('./args.js').OptionSpec;
+  options: OptionSpec;
   run: (ctx: CommandContext) => Promise<number>;
 }
 

@@ -39,11 +39,16 @@ export function discoverFiles(input: DiscoverInput): Discovered {
   if (explicit.length > 0) {
     const files = explicit.map((file) => resolveExplicit(input.cwd, file));
     const first = files.find((file) => file !== STDIN_FILE);
-    const projectDirectory = resolveProjectDirectory(input, first ? path.dirname(first) : input.cwd);
+    const projectDirectory = resolveProjectDirectory(
+      input,
+      first ? path.dirname(first) : input.cwd,
+    );
     return { files, projectDirectory, warnings: [] };
   }
 
-  const start = input.projectDirectory ? path.resolve(input.cwd, input.projectDirectory) : input.cwd;
+  const start = input.projectDirectory
+    ? path.resolve(input.cwd, input.projectDirectory)
+    : input.cwd;
   const found = findDefaultFiles(start);
   if (!found) {
     throw new NotFoundError(`no compose file found in ${start} or any parent directory`, {
@@ -168,7 +173,9 @@ export function chooseProjectName(candidates: {
 }
 
 function invalidName(value: string, source: ProjectNameSource): InvalidError {
-  const where = { flag: '-p', environment: 'COMPOSE_PROJECT_NAME', file: 'name:', directory: '' }[source];
+  const where = { flag: '-p', environment: 'COMPOSE_PROJECT_NAME', file: 'name:', directory: '' }[
+    source
+  ];
   return new InvalidError(
     `invalid project name "${value}" (from ${where}): it must contain only lower-case letters, digits, dashes and underscores, and start with a letter or digit`,
     { hint: `for example: ${normalizeProjectName(value) || 'myproject'}` },

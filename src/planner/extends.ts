@@ -70,7 +70,12 @@ class Resolver {
 
     let base = this.resolve(ref.service, baseServices, baseFile, baseFileDir, [...chain, key]);
     if (!isMapping(base)) base = {};
-    if (ref.file) base = rebaseService(base as Record<string, unknown>, path.dirname(baseFile), this.ctx.homeDir);
+    if (ref.file)
+      base = rebaseService(
+        base as Record<string, unknown>,
+        path.dirname(baseFile),
+        this.ctx.homeDir,
+      );
     const { extends: _extends, ...own } = service;
     const merged = mergeService(base as Record<string, unknown>, own);
     this.done.set(key, merged);

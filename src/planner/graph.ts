@@ -2,12 +2,7 @@ import { InvalidError } from '../errors.js';
 import type { DependencyCondition, Service } from './model.js';
 
 export type EdgeKind =
-  | DependencyCondition
-  | 'network_mode'
-  | 'volumes_from'
-  | 'links'
-  | 'ipc'
-  | 'pid';
+  DependencyCondition | 'network_mode' | 'volumes_from' | 'links' | 'ipc' | 'pid';
 
 /** `from` needs `to`: `to` starts first and stops last. */
 export interface GraphEdge {
@@ -50,7 +45,8 @@ export function stopOrder(graph: ServiceGraph): string[][] {
 function edgesOf(name: string, service: Service, services: Record<string, Service>): GraphEdge[] {
   const edges = new Map<string, GraphEdge>();
   const add = (to: string, kind: EdgeKind, required = true, restart = false): void => {
-    if (!edges.has(to) && to in services) edges.set(to, { from: name, to, kind, required, restart });
+    if (!edges.has(to) && to in services)
+      edges.set(to, { from: name, to, kind, required, restart });
   };
 
   for (const [to, dep] of Object.entries(service.depends_on ?? {})) {

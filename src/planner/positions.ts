@@ -34,9 +34,10 @@ export class PositionIndex {
 
   placeAll(warnings: Warning[]): Warning[] {
     return warnings.map((warning) => {
-      const path = typeof warning.path === 'string' || warning.path === undefined
-        ? warning.path
-        : formatPath(warning.path);
+      const path =
+        typeof warning.path === 'string' || warning.path === undefined
+          ? warning.path
+          : formatPath(warning.path);
       if (warning.line !== undefined || !path) return { ...warning, path };
       const found = this.find(path, warning.file);
       return found ? { ...warning, ...found, path } : { ...warning, path };

@@ -47,7 +47,11 @@ export function applyProfiles(
   return { enabled, disabled };
 }
 
-function enableWithDependencies(name: string, services: Record<string, Service>, on: Set<string>): void {
+function enableWithDependencies(
+  name: string,
+  services: Record<string, Service>,
+  on: Set<string>,
+): void {
   const queue = [name];
   const seen = new Set<string>();
   while (queue.length > 0) {
@@ -64,7 +68,9 @@ function enableWithDependencies(name: string, services: Record<string, Service>,
 /** `required: false` means "if it is there": a disabled optional dependency is simply dropped. */
 function dropOptionalDisabled(service: Service, on: Set<string>): Service {
   if (!service.depends_on) return service;
-  const kept = Object.entries(service.depends_on).filter(([dep, spec]) => spec.required || on.has(dep));
+  const kept = Object.entries(service.depends_on).filter(
+    ([dep, spec]) => spec.required || on.has(dep),
+  );
   if (kept.length === Object.keys(service.depends_on).length) return service;
   return { ...service, depends_on: Object.fromEntries(kept) };
 }

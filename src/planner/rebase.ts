@@ -15,14 +15,19 @@ export function rebaseService(
   const abs = (value: string): string => absolutePath(value, baseDir, homeDir);
 
   if (typeof out.build === 'string') out.build = isRemote(out.build) ? out.build : abs(out.build);
-  else if (isMapping(out.build) && typeof out.build.context === 'string' && !isRemote(out.build.context)) {
+  else if (
+    isMapping(out.build) &&
+    typeof out.build.context === 'string' &&
+    !isRemote(out.build.context)
+  ) {
     out.build = { ...out.build, context: abs(out.build.context) };
   } else if (isMapping(out.build) && out.build.context === undefined) {
     out.build = { ...out.build, context: baseDir };
   }
   if (out.env_file !== undefined) out.env_file = rebaseEnvFiles(out.env_file, abs);
   if (typeof out.label_file === 'string') out.label_file = abs(out.label_file);
-  if (Array.isArray(out.label_file)) out.label_file = out.label_file.map((f) => (typeof f === 'string' ? abs(f) : f));
+  if (Array.isArray(out.label_file))
+    out.label_file = out.label_file.map((f) => (typeof f === 'string' ? abs(f) : f));
   if (Array.isArray(out.volumes)) out.volumes = out.volumes.map((v) => rebaseVolume(v, abs));
   if (isMapping(out.extends) && typeof out.extends.file === 'string') {
     out.extends = { ...out.extends, file: abs(out.extends.file) };
@@ -57,7 +62,8 @@ export function absolutePath(value: string, baseDir: string, homeDir: string): s
 function rebaseEnvFiles(value: unknown, abs: (p: string) => string): unknown {
   const one = (entry: unknown): unknown => {
     if (typeof entry === 'string') return abs(entry);
-    if (isMapping(entry) && typeof entry.path === 'string') return { ...entry, path: abs(entry.path) };
+    if (isMapping(entry) && typeof entry.path === 'string')
+      return { ...entry, path: abs(entry.path) };
     return entry;
   };
   return Array.isArray(value) ? value.map(one) : one(value);
