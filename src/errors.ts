@@ -79,11 +79,18 @@ export class RuntimeError extends TsComposeError {
  * One line for the terminal: `compose.yaml:12:7: services.web.ports[1]: expected …`
  * followed by the hint on its own line. Used by the CLI and by tests that assert exact text.
  */
-export function formatError(err: TsComposeError): string {
-  const where = [err.file, err.line, err.file && err.line ? err.column : undefined]
+export function formatError(err: TsComposeError, relativeTo?: string): string {
+  const file = err.file && relativeTo ? displayPath(err.file, relativeTo) : err.file;
+  const where = [file, err.line, file && err.line ? err.column : undefined]
     .filter((part) => part !== undefined && part !== '')
     .join(':');
   const head = [where, err.path].filter(Boolean).join(': ');
   const text = head ? `${head}: ${err.message}` : err.message;
   return err.hint ? `${text}\n  hint: ${err.hint}` : text;
+}
+
+/** A path under `dir` is shown relative to it, as a user in that directory would type it. */
+export function displayPath(file: string, dir: string): string {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  return file.startsWith(prefix) ? file.slice(prefix.length) : file;
 }

@@ -61,6 +61,7 @@ function processOutput(): Output {
     stdout: process.stdout,
     stderr: process.stderr,
     color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
+    cwd: process.cwd(),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { formatError, TsComposeError } from '../errors.js';
+import { displayPath, formatError, TsComposeError } from '../errors.js';
 import type { Warning } from '../planner/warnings.js';
 
 /** Where a command writes: results to stdout, diagnostics to stderr. Tests pass buffers. */
@@ -8,6 +8,8 @@ export interface Output {
   stderr: Writable;
   /** Colour on stderr: only for a terminal, and never with NO_COLOR. */
   color: boolean;
+  /** Files under this directory are shown relative to it. */
+  cwd?: string;
 }
 
 export function print(out: Output, text: string): void {
@@ -17,7 +19,8 @@ export function print(out: Output, text: string): void {
 export function printWarnings(out: Output, warnings: Warning[]): void {
   const seen = new Set<string>();
   for (const warning of warnings) {
-    const where = [warning.file, warning.line, warning.line ? warning.column : undefined]
+    const file = warning.file && out.cwd ? displayPath(warning.file, out.cwd) : warning.file;
+    const where = [file, warning.line, warning.line ? warning.column : undefined]
       .filter((part) => part !== undefined)
       .join(':');
     const text = [
@@ -35,7 +38,7 @@ export function printWarnings(out: Output, warnings: Warning[]): void {
 
 export function printError(out: Output, error: unknown): void {
   if (error instanceof TsComposeError) {
-    out.stderr.write(`${paint(out, 'error:', '31')} ${formatError(error)}\n`);
+    out.stderr.write(`${paint(out, 'error:', '31')} ${formatError(error, out.cwd)}\n`);
     return;
   }
   // Not one of ours: a bug. Say so plainly, with the stack, since it is the only clue.
