@@ -15,7 +15,8 @@ const cli = path.join(root, 'bin', 'tscompose.js');
 const { loadProject } = await import(path.join(root, 'dist/planner/loader.js'));
 
 const work = mkdtempSync(path.join(tmpdir(), 'tscompose-bench-'));
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+if (!process.env.BENCH_GENERATE)
+  process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
 function generate(count) {
   const dir = path.join(work, `s${count}`);
@@ -47,10 +48,7 @@ function generate(count) {
     };
   }
   const volumes = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`data${i}`, {}]));
-  writeFileSync(
-    path.join(dir, 'compose.yaml'),
-    stringify({ name: `bench${count}`, services, volumes }),
-  );
+  writeFileSync(path.join(dir, 'compose.yaml'), stringify({ services, volumes }));
   return dir;
 }
 
@@ -63,7 +61,7 @@ function timeInProcess(dir, runs) {
   const times = [];
   for (let i = 0; i < runs; i += 1) {
     const start = performance.now();
-    loadProject({ cwd: dir, environment: {}, homeDir: '/root' });
+    loadProject({ cwd: dir, projectName: 'bench', environment: {}, homeDir: '/root' });
     times.push(performance.now() - start);
   }
   return median(times);
@@ -84,6 +82,12 @@ function has(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 }
 
+if (process.env.BENCH_GENERATE) {
+  // For profiling: write one generated stack, print its folder, keep it.
+  console.log(generate(Number(process.env.BENCH_GENERATE)));
+  process.exit(0);
+}
+
 const peer = has('docker-compose') ? 'docker-compose' : undefined;
 const fmt = (ms) => `${ms.toFixed(1)} ms`;
 const rows = [];
@@ -97,13 +101,13 @@ for (const count of [10, 100, 1000]) {
   const dir = generate(count);
   const runs = count === 1000 ? 5 : 15;
   const inProcess = timeInProcess(dir, runs);
-  const command = timeCommand(process.execPath, [cli, 'config', '-q'], dir, runs);
+  const command = timeCommand(process.execPath, [cli, '-p', 'bench', 'config', '-q'], dir, runs);
   const perService = inProcess / count;
   const growth = previous ? ` (×${(inProcess / previous).toFixed(1)} for ×10 services)` : '';
   previous = inProcess;
   let line = `${fmt(command)} as a command; load ${fmt(inProcess)} in process, ${(perService * 1000).toFixed(0)} µs/service${growth}`;
   if (peer) {
-    const theirs = timeCommand(peer, ['config', '-q'], dir, count === 1000 ? 3 : 5);
+    const theirs = timeCommand(peer, ['-p', 'bench', 'config', '-q'], dir, count === 1000 ? 3 : 5);
     line += `; ${peer} ${fmt(theirs)}, ratio ${(command / theirs).toFixed(2)}`;
   }
   rows.push([`config, ${count} services`, line]);

@@ -216,11 +216,9 @@ function missingRequired(reference: Reference, evaluation: Evaluation): InvalidE
 }
 
 function invalidFormat(text: string, path: YamlPath | undefined): InvalidError {
+  // The path is printed before the message already (see formatError), so not repeated here.
   const where = path && formatPath(path);
-  const subject = where
-    ? `invalid interpolation format for ${where}`
-    : 'invalid interpolation format';
-  return new InvalidError(`${subject}: ${JSON.stringify(text)}`, {
+  return new InvalidError(`invalid interpolation format: ${JSON.stringify(text)}`, {
     path: where,
     hint: 'you may need to escape any $ with another $',
   });

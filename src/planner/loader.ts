@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidError, NotFoundError, TsComposeError } from '../errors.js';
 import { chooseProjectName, discoverFiles, normalizeProjectName, STDIN_FILE } from './discover.js';
-import { parseDotenv } from './dotenv.js';
 import { applyExtends } from './extends.js';
 import { buildGraph, type ServiceGraph } from './graph.js';
 import { includeEntries, mergeIncluded, type IncludeEntry } from './include.js';
@@ -12,10 +11,17 @@ import type { Project } from './model.js';
 import { normalizeProject } from './normalize/project.js';
 import { PositionIndex } from './positions.js';
 import { applyProfiles } from './profiles.js';
-import { rebaseFileObjects, rebaseService } from './rebase.js';
+import { rebaseDocument } from './rebase.js';
+import {
+  environmentFor,
+  includedEnvironment,
+  readEnvFile,
+  withResolvedEnvironment,
+} from './environment.js';
 import { checkProject, findClashes } from './semantics.js';
 import { isMapping, stripTags } from './tags.js';
 import { unsupportedKeyWarnings } from './unsupported.js';
+import { withoutUnusedResources } from './unused.js';
 import { castTypes, validateDocument } from './validate.js';
 import type { Warning } from './warnings.js';
 
@@ -112,13 +118,16 @@ function load(options: LoadOptions, positions: PositionIndex, warnings: Warning[
     profiles,
     services: options.services ?? [],
   });
-  const project: Project = {
+  const declared: Project = {
     ...normalized.project,
     services: enabled,
     disabledServices: disabled,
     files: discovered.files,
     profiles,
   };
+
+  // Only what enabled services use is part of the project (Docker Compose drops the rest).
+  const project: Project = { ...declared, ...withoutUnusedResources(enabled, declared) };
 
   // 8–9. Checks across the project, then the graph (which refuses cycles).
   if (options.skipChecks) {
@@ -128,7 +137,7 @@ function load(options: LoadOptions, positions: PositionIndex, warnings: Warning[
       warnings: positions.placeAll(warnings),
     };
   }
-  checkProject(project);
+  checkProject(declared);
   for (const clash of findClashes(project.services)) {
     warnings.push({ message: `${clash.message}: up will refuse this`, path: clash.path });
   }
@@ -141,6 +150,8 @@ class FileLoader {
   private readonly unset = new Set<string>();
   /** Literal top-level `name:` values seen so far, before interpolation. */
   private readonly literalNames: string[] = [];
+  /** Files loaded for `extends: file:`, once each however many services extend from them. */
+  private readonly others = new Map<string, Record<string, unknown>>();
 
   constructor(
     private readonly options: LoadOptions,
@@ -182,13 +193,25 @@ class FileLoader {
     this.noteUnset(file, unset);
 
     let doc = castTypes(value) as Record<string, unknown>;
-    doc = this.applyIncludes(doc, baseDir, [...chain, file]);
+    doc = this.applyIncludes(doc, baseDir, environment, [...chain, file]);
     return applyExtends(doc, {
       file: file === STDIN_FILE ? path.join(baseDir, STDIN_FILE) : file,
       baseDir,
       homeDir: this.options.homeDir,
-      loadOther: (other) => this.load(other, environment, path.dirname(other), [...chain, file]),
+      loadOther: (other) => this.loadOther(other, environment, [...chain, file]),
     });
+  }
+
+  private loadOther(
+    file: string,
+    environment: Record<string, string>,
+    chain: string[],
+  ): Record<string, unknown> {
+    const cached = this.others.get(file);
+    if (cached) return cached;
+    const doc = this.load(file, environment, path.dirname(file), chain);
+    this.others.set(file, doc);
+    return doc;
   }
 
   private parse(file: string): Record<string, unknown> {
@@ -234,16 +257,24 @@ class FileLoader {
   private applyIncludes(
     doc: Record<string, unknown>,
     baseDir: string,
+    environment: Record<string, string>,
     chain: string[],
   ): Record<string, unknown> {
     const entries = includeEntries(doc.include, baseDir);
     if (entries.length === 0) return doc;
-    const included = entries.map((entry) => ({ entry, doc: this.loadIncluded(entry, chain) }));
+    const included = entries.map((entry) => ({
+      entry,
+      doc: this.loadIncluded(entry, environment, chain),
+    }));
     return mergeIncluded(doc, included);
   }
 
-  private loadIncluded(entry: IncludeEntry, chain: string[]): Record<string, unknown> {
-    const environment = includedEnvironment(entry, this.options.environment);
+  private loadIncluded(
+    entry: IncludeEntry,
+    parentEnvironment: Record<string, string>,
+    chain: string[],
+  ): Record<string, unknown> {
+    const environment = includedEnvironment(entry, parentEnvironment);
     const docs = entry.files.map((file) => {
       if (!existsSync(file)) {
         throw new NotFoundError(`included file not found: ${file}`, {
@@ -254,7 +285,8 @@ class FileLoader {
       return this.load(file, environment, entry.projectDirectory, chain);
     });
     const merged = docs.reduce((acc, doc) => mergeDocuments(acc, doc), {});
-    return rebaseDocument(merged, entry.projectDirectory, this.options.homeDir);
+    const rebased = rebaseDocument(merged, entry.projectDirectory, this.options.homeDir);
+    return withResolvedEnvironment(rebased, environment);
   }
 
   private noteUnset(file: string, unset: Map<string, readonly (string | number)[]>): void {
@@ -291,88 +323,6 @@ function validateMerged(doc: Record<string, unknown>): void {
     if (error instanceof TsComposeError) error.file = undefined;
     throw error;
   }
-}
-
-/** An included project resolves its own relative paths before it joins the includer. */
-function rebaseDocument(
-  doc: Record<string, unknown>,
-  baseDir: string,
-  homeDir: string,
-): Record<string, unknown> {
-  const out = { ...doc };
-  if (isMapping(doc.services)) {
-    out.services = Object.fromEntries(
-      Object.entries(doc.services).map(([name, service]) => [
-        name,
-        isMapping(service) ? rebaseService(service, baseDir, homeDir) : service,
-      ]),
-    );
-  }
-  out.secrets = rebaseFileObjects(doc.secrets, baseDir, homeDir);
-  out.configs = rebaseFileObjects(doc.configs, baseDir, homeDir);
-  if (out.secrets === undefined) delete out.secrets;
-  if (out.configs === undefined) delete out.configs;
-  return out;
-}
-
-/**
- * The shell's variables win over the `.env` file, as in Docker Compose. `--env-file`
- * replaces the project's `.env`; a named file that does not exist is an error, a missing
- * default `.env` is not.
- */
-function environmentFor(options: LoadOptions, projectDir: string): Record<string, string> {
-  const shell = options.environment;
-  const explicit = options.envFiles ?? [];
-  const files = explicit.length
-    ? explicit.map((file) => path.resolve(options.cwd, file))
-    : [path.resolve(options.cwd, projectDir, '.env')];
-  const fromFiles: Record<string, string> = {};
-  for (const file of files) {
-    if (!existsSync(file)) {
-      if (explicit.length) {
-        throw new NotFoundError(`env file not found: ${file}`, {
-          hint: 'check the path given with --env-file',
-        });
-      }
-      continue;
-    }
-    Object.assign(fromFiles, readEnvFile(file, { ...fromFiles, ...shell }));
-  }
-  return { ...fromFiles, ...shell };
-}
-
-function includedEnvironment(
-  entry: IncludeEntry,
-  shell: Record<string, string>,
-): Record<string, string> {
-  const files = entry.envFiles.length
-    ? entry.envFiles
-    : [path.join(entry.projectDirectory, '.env')];
-  const fromFiles: Record<string, string> = {};
-  for (const file of files) {
-    if (!existsSync(file)) {
-      if (entry.envFiles.length) {
-        throw new NotFoundError(`env file not found: ${file}`, {
-          path: `include[${entry.index}].env_file`,
-          hint: 'check the path, which is relative to the including file',
-        });
-      }
-      continue;
-    }
-    Object.assign(fromFiles, readEnvFile(file, { ...fromFiles, ...shell }));
-  }
-  return { ...fromFiles, ...shell };
-}
-
-function readEnvFile(
-  file: string,
-  environment: Record<string, string>,
-): Record<string, string> | undefined {
-  if (!existsSync(file)) return undefined;
-  return parseDotenv(readFileSync(file, 'utf8'), {
-    file,
-    lookup: (name) => environment[name],
-  });
 }
 
 function profileList(flags: string[], variable: string | undefined): string[] {

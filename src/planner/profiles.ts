@@ -40,7 +40,7 @@ export function applyProfiles(
   const enabled: Record<string, Service> = {};
   const disabled: Record<string, Service> = {};
   for (const [name, service] of Object.entries(services)) {
-    if (on.has(name)) enabled[name] = dropOptionalDisabled(service, on);
+    if (on.has(name)) enabled[name] = service;
     else disabled[name] = service;
   }
   checkRequiredDependencies(enabled, disabled);
@@ -65,16 +65,6 @@ function enableWithDependencies(
   }
 }
 
-/** `required: false` means "if it is there": a disabled optional dependency is simply dropped. */
-function dropOptionalDisabled(service: Service, on: Set<string>): Service {
-  if (!service.depends_on) return service;
-  const kept = Object.entries(service.depends_on).filter(
-    ([dep, spec]) => spec.required || on.has(dep),
-  );
-  if (kept.length === Object.keys(service.depends_on).length) return service;
-  return { ...service, depends_on: Object.fromEntries(kept) };
-}
-
 function checkRequiredDependencies(
   enabled: Record<string, Service>,
   disabled: Record<string, Service>,
@@ -82,7 +72,8 @@ function checkRequiredDependencies(
   for (const name of Object.keys(enabled).sort()) {
     for (const dep of Object.keys(enabled[name]!.depends_on ?? {}).sort()) {
       const off = disabled[dep];
-      if (!off) continue;
+      // `required: false` means "if it is there": the dependency stays, and `up` skips it.
+      if (!off || !enabled[name]!.depends_on![dep]!.required) continue;
       const profiles = off.profiles ?? [];
       throw new InvalidError(
         `service "${name}" depends on service "${dep}", which is disabled by profiles`,

@@ -90,3 +90,25 @@ function isRelativePath(source: string): boolean {
 function isRemote(context: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(context) || context.startsWith('git@');
 }
+
+/** An included project resolves its own relative paths before it joins the includer. */
+export function rebaseDocument(
+  doc: Record<string, unknown>,
+  baseDir: string,
+  homeDir: string,
+): Record<string, unknown> {
+  const out = { ...doc };
+  if (isMapping(doc.services)) {
+    out.services = Object.fromEntries(
+      Object.entries(doc.services).map(([name, service]) => [
+        name,
+        isMapping(service) ? rebaseService(service, baseDir, homeDir) : service,
+      ]),
+    );
+  }
+  out.secrets = rebaseFileObjects(doc.secrets, baseDir, homeDir);
+  out.configs = rebaseFileObjects(doc.configs, baseDir, homeDir);
+  if (out.secrets === undefined) delete out.secrets;
+  if (out.configs === undefined) delete out.configs;
+  return out;
+}

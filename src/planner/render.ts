@@ -68,6 +68,8 @@ function renderService(service: Service): Plain {
   for (const [key, value] of Object.entries(service)) {
     // The name is the key it is printed under; extensions are printed inline, below.
     if (key === 'name' || key === 'extensions') continue;
+    // Docker Compose merges env files into `environment`, then leaves them out of `config`.
+    if (key === 'env_file') continue;
     if (value === undefined || value === null) continue;
     if (isEmpty(value) && !KEPT_WHEN_EMPTY.has(key)) continue;
     const render = SERVICE_FIELDS[key];

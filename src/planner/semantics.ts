@@ -137,25 +137,23 @@ function checkResourceReferences(
 /** `0.0.0.0` (or no host ip) takes the port on every address, so it clashes with any ip. */
 function portClashes(services: Record<string, Service>): ConflictError[] {
   const clashes: ConflictError[] = [];
-  const taken = new Map<string, { service: string; index: number; port: Port }>();
+  // Owners by port and protocol; a clash needs the same address, or 0.0.0.0 on either side.
+  const owners = new Map<string, { service: string; ip: string }[]>();
   for (const name of Object.keys(services).sort()) {
     for (const [index, port] of (services[name]!.ports ?? []).entries()) {
+      const ip = port.host_ip || '0.0.0.0';
       for (const published of publishedPorts(port)) {
-        const ip = port.host_ip || '0.0.0.0';
-        const other = [...taken.entries()].find(([key, owner]) => {
-          const [ownerIp, ownerPort, ownerProto] = key.split('|');
-          const sameAddress = ownerIp === ip || ownerIp === '0.0.0.0' || ip === '0.0.0.0';
-          return (
-            sameAddress &&
-            ownerPort === String(published) &&
-            ownerProto === port.protocol &&
-            owner.service !== name
-          );
-        });
+        const key = `${published}/${port.protocol}`;
+        const taken = owners.get(key) ?? [];
+        const other = taken.find(
+          (owner) =>
+            owner.service !== name &&
+            (owner.ip === ip || owner.ip === '0.0.0.0' || ip === '0.0.0.0'),
+        );
         if (other) {
           clashes.push(
             new ConflictError(
-              `services "${other[1].service}" and "${name}" both publish ${port.protocol} port ${published} on ${ip}`,
+              `services "${other.service}" and "${name}" both publish ${port.protocol} port ${published} on ${ip}`,
               {
                 path: `services.${name}.ports[${index}]`,
                 hint: 'publish one of them on another host port, or leave the host port out to get a free one',
@@ -164,7 +162,7 @@ function portClashes(services: Record<string, Service>): ConflictError[] {
           );
           continue;
         }
-        taken.set(`${ip}|${published}|${port.protocol}`, { service: name, index, port });
+        owners.set(key, [...taken, { service: name, ip }]);
       }
     }
   }

@@ -127,7 +127,7 @@ for (const template of INVALID) {
     assert.equal(
       { message: err.message, path: err.path, hint: err.hint },
       {
-        message: `invalid interpolation format for services.web.image: ${JSON.stringify(template)}`,
+        message: `invalid interpolation format: ${JSON.stringify(template)}`,
         path: 'services.web.image',
         hint: 'you may need to escape any $ with another $',
       },
