@@ -16,7 +16,7 @@ export function unsupportedKeyWarnings(doc: Record<string, unknown>): Warning[] 
       const reason = UNSUPPORTED_SERVICE_KEYS.get(key);
       if (reason === undefined) continue;
       warnings.push({
-        message: `service "${name}": ${key} is not supported by tscompose yet and is ignored (${reason})`,
+        message: `${key} is not supported by tscompose yet and is ignored (${reason})`,
         path: ['services', name, key],
       });
     }
