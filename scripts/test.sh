@@ -5,8 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages the tests use; the engine's tests add theirs here.
-# docker-compose (1.29, Debian) is the reference the parity test compares `config` with.
-APT_PACKAGES=(docker-compose)
+# docker-compose (1.29) is the reference the parity test compares `config` with; the
+# engine tests use docker-registry (a real registry on loopback), skopeo and umoci (tools
+# no one here wrote), htpasswd (apache2-utils), busybox-static and debootstrap (base
+# images), zstd (zstd layers) and attr (setfattr, for file capabilities in layers).
+APT_PACKAGES=(docker-compose docker-registry skopeo umoci apache2-utils busybox-static debootstrap zstd attr)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -35,3 +35,16 @@ export function whenMet(test: Test, requirement: Requirement, register: () => vo
   console.warn(`skipped: ${reason}`);
   test.skip(`requirement: ${reason}`);
 }
+
+/** The integrated engine mounts, creates devices and changes owners: it needs root. */
+export function runningAsRoot(why: string): Requirement {
+  const uid = process.getuid?.() ?? -1;
+  return uid === 0
+    ? { met: true, detail: 'root' }
+    : { met: false, reason: `not running as root (uid ${uid}): ${why}` };
+}
+
+/** Every requirement met, or the first that is not. */
+export function allOf(...requirements: Requirement[]): Requirement {
+  return requirements.find((r) => !r.met) ?? { met: true, detail: 'all met' };
+}
