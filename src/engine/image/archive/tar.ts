@@ -38,6 +38,8 @@ export async function readTar(
   const counted = readableOf(countBytes(createReadStream(file), size, options));
   const extract = tar.extract();
   const feeding = pipeline(readableOf(uncompressed(counted, compression, file)), extract);
+  // Handled below, after the entries; this keeps an early failure from being "unhandled".
+  feeding.catch(() => undefined);
   let entries = 0;
   let current: string | undefined;
   try {
@@ -46,7 +48,6 @@ export async function readTar(
       current = entry.header.name;
       await onEntry(entry);
       entry.resume();
-      current = undefined;
     }
     await feeding;
   } catch (error) {
@@ -105,12 +106,12 @@ interface Reading {
   file: string;
   compression: Compression;
   entries: number;
-  /** The entry whose body was being read, if any. */
+  /** The last entry begun: a cut or damage is in its body or right after it. */
   current: string | undefined;
 }
 
 function explain(error: unknown, { file, compression, entries, current }: Reading): unknown {
-  const where = current === undefined ? '' : ` (in entry ${current})`;
+  const where = current === undefined ? '' : ` (at entry ${current})`;
   if (error instanceof TsComposeError) {
     if (where && error instanceof InvalidError && !error.message.includes(where))
       error.message = `${error.message}${where}`;
