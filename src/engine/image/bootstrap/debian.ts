@@ -60,6 +60,7 @@ export async function bootstrapDebian(
   }
 
   const scratch = mkdtempSync(path.join(engine.paths.tmp, 'debootstrap-'));
+  let failed = false;
   try {
     const rootfs = path.join(scratch, 'rootfs');
     const mirror = options.mirror ?? hostMirror();
@@ -79,8 +80,16 @@ export async function bootstrapDebian(
       ...(options.format ? { format: options.format } : {}),
       ref: name,
     });
+  } catch (error) {
+    failed = true;
+    throw error;
   } finally {
-    unmountAndRemove(scratch);
+    try {
+      unmountAndRemove(scratch);
+    } catch (cleanup) {
+      // After a failure its cause matters more; the clean-up's own error would hide it.
+      if (!failed) throw cleanup;
+    }
   }
 }
 
