@@ -19,12 +19,41 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
-/** Parses one command's arguments; an unknown flag is a usage error that names it. */
-export function parseCommandArgs(args: string[], options: OptionSpec, command: string): ParsedArgs {
+/**
+ * Parses one command's arguments; an unknown flag is a usage error that names it. A
+ * command's own short flag wins over a global one after the command name, as `login -p`
+ * (password) does over `-p` (project name), which still works before the command.
+ */
+export function parseCommandArgs(
+  args: string[],
+  options: OptionSpec,
+  command: string,
+  global: string[] = [],
+): ParsedArgs {
+  const before = global.length > 0 ? parse(global, GLOBAL_OPTIONS, command) : undefined;
+  const taken = new Set(Object.values(options).map((spec) => spec.short));
+  const globals: OptionSpec = {};
+  for (const [name, spec] of Object.entries(GLOBAL_OPTIONS)) {
+    if (name in options) continue;
+    const { short, ...rest } = spec as OptionSpec[string];
+    globals[name] = !short || taken.has(short) ? rest : { ...rest, short };
+  }
+  const after = parse(args, { ...globals, ...options }, command);
+  if (!before) return after;
+  const values = { ...before.values };
+  for (const [name, value] of Object.entries(after.values)) {
+    const earlier = values[name];
+    values[name] =
+      Array.isArray(earlier) && Array.isArray(value) ? ([...earlier, ...value] as string[]) : value;
+  }
+  return { values, positionals: after.positionals };
+}
+
+function parse(args: string[], options: OptionSpec, command: string): ParsedArgs {
   try {
     const { values, positionals } = parseArgs({
       args,
-      options: { ...GLOBAL_OPTIONS, ...options },
+      options,
       allowPositionals: true,
       strict: true,
     });

@@ -21,6 +21,12 @@ export interface Command {
   run: (ctx: CommandContext) => Promise<number>;
 }
 
+/** `tscompose image …`: commands under one name. */
+export interface CommandGroup {
+  summary: string;
+  commands: Record<string, () => Promise<Command>>;
+}
+
 export function processContext(args: ParsedArgs, out: Output): CommandContext {
   const environment: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
@@ -29,7 +35,7 @@ export function processContext(args: ParsedArgs, out: Output): CommandContext {
   return {
     args,
     out,
-    cwd: process.cwd(),
+    cwd: out.cwd ?? process.cwd(),
     environment,
     homeDir: os.homedir(),
     readStdin: async () => {

@@ -1,16 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { GLOBAL_OPTIONS, parseCommandArgs, splitCommand, UsageError } from './args.js';
-import type { Command } from './context.js';
+import type { Command, CommandGroup } from './context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { printError, type Output } from './output.js';
+
+type Entry = () => Promise<Command | CommandGroup>;
 
 /**
  * Commands load on demand, so `tscompose --version` or `config` never pull in blessed,
  * the database or the engine.
  */
-const COMMANDS: Record<string, () => Promise<Command>> = {
+const COMMANDS: Record<string, Entry> = {
   config: async () => (await import('./commands/config.js')).configCommand,
   graph: async () => (await import('./commands/graph.js')).graphCommand,
+  image: async () => (await import('./commands/image/index.js')).imageGroup,
+  login: async () => (await import('./commands/login.js')).loginCommand,
+  logout: async () => (await import('./commands/login.js')).logoutCommand,
+  pull: async () => (await import('./commands/pull.js')).pullCommand,
+  push: async () => (await import('./commands/push.js')).pushCommand,
   version: async () => versionCommand,
 };
 
@@ -33,17 +40,11 @@ export async function main(argv: string[], out: Output = processOutput()): Promi
         out.stdout.write(`tscompose version ${version()}\n`);
         return EXIT.ok;
       }
-      out.stdout.write(await usage());
+      out.stdout.write(await usage(COMMANDS, 'tscompose [OPTIONS] COMMAND'));
       return values.help ? EXIT.ok : EXIT.usage;
     }
-    const load = COMMANDS[command];
-    if (!load) {
-      throw new UsageError(`unknown command "${command}"`, {
-        hint: `commands: ${Object.keys(COMMANDS).sort().join(', ')}`,
-      });
-    }
-    const spec = await load();
-    const args = parseCommandArgs([...global, ...rest], spec.options, command);
+    const { spec, name, args: commandArgs } = await resolve(command, rest);
+    const args = parseCommandArgs(commandArgs, spec.options, name, global);
     if (args.values.help) {
       out.stdout.write(`${spec.usage}\n\n${spec.summary}\n`);
       return EXIT.ok;
@@ -56,11 +57,42 @@ export async function main(argv: string[], out: Output = processOutput()): Promi
   }
 }
 
+/** `image ls` is the `ls` of the `image` group; a group alone prints its commands. */
+async function resolve(
+  command: string,
+  rest: string[],
+): Promise<{ spec: Command; name: string; args: string[] }> {
+  const entry = COMMANDS[command];
+  if (!entry) {
+    throw new UsageError(`unknown command "${command}"`, {
+      hint: `commands: ${Object.keys(COMMANDS).sort().join(', ')}`,
+    });
+  }
+  const spec = await entry();
+  if (!('commands' in spec)) return { spec, name: command, args: rest };
+
+  const at = rest.findIndex((arg) => !arg.startsWith('-'));
+  const sub = at >= 0 ? rest[at]! : undefined;
+  const subEntry = sub ? spec.commands[sub] : undefined;
+  if (!sub || !subEntry) {
+    const listing = await usage(spec.commands, `tscompose ${command} COMMAND`);
+    throw new UsageError(
+      sub ? `unknown command "${command} ${sub}"` : `${command} needs a command`,
+      {
+        hint: `\n${listing}`,
+      },
+    );
+  }
+  const args = [...rest.slice(0, at), ...rest.slice(at + 1)];
+  return { spec: await subEntry(), name: `${command} ${sub}`, args };
+}
+
 function processOutput(): Output {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
     color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
+    tty: Boolean(process.stderr.isTTY),
     cwd: process.cwd(),
   };
 }
@@ -70,16 +102,21 @@ function version(): string {
   return String(pkg.version);
 }
 
-async function usage(): Promise<string> {
-  const lines = ['Usage: tscompose [OPTIONS] COMMAND', '', 'Commands:'];
-  for (const name of Object.keys(COMMANDS).sort()) {
-    const spec = await COMMANDS[name]!();
+async function usage(
+  commands: Record<string, () => Promise<Command | CommandGroup>>,
+  synopsis: string,
+): Promise<string> {
+  const lines = [`Usage: ${synopsis}`, '', 'Commands:'];
+  for (const name of Object.keys(commands).sort()) {
+    const spec = await commands[name]!();
     lines.push(`  ${name.padEnd(10)} ${spec.summary}`);
   }
-  lines.push('', 'Options:');
-  for (const [name, spec] of Object.entries(GLOBAL_OPTIONS)) {
-    const short = 'short' in spec ? `-${spec.short}, ` : '    ';
-    lines.push(`  ${short}--${name}`);
+  if (commands === COMMANDS) {
+    lines.push('', 'Options:');
+    for (const [name, spec] of Object.entries(GLOBAL_OPTIONS)) {
+      const short = 'short' in spec ? `-${spec.short}, ` : '    ';
+      lines.push(`  ${short}--${name}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }

@@ -8,6 +8,8 @@ export interface Output {
   stderr: Writable;
   /** Colour on stderr: only for a terminal, and never with NO_COLOR. */
   color: boolean;
+  /** stderr is a terminal: progress may redraw lines in place. */
+  tty?: boolean;
   /** Files under this directory are shown relative to it. */
   cwd?: string;
 }
