@@ -1,0 +1,45 @@
+import { DEFAULT_ROOT, DEFAULT_RUN_ROOT, Engine } from '../engine/engine.js';
+import { ImageRepository } from '../engine/image/repository.js';
+import { parsePlatform } from '../engine/image/platform.js';
+import type { Platform } from '../engine/image/types.js';
+import { CredentialStore, dockerConfigFile } from '../engine/registry/index.js';
+import { stringValue } from './args.js';
+import type { CommandContext } from './context.js';
+
+/** The engine's settings from the environment, read here and nowhere deeper. */
+export function engineOptions(environment: Record<string, string>) {
+  return {
+    root: environment.TSCOMPOSE_ROOT || DEFAULT_ROOT,
+    runRoot: environment.TSCOMPOSE_RUN_ROOT || DEFAULT_RUN_ROOT,
+  };
+}
+
+/** Docker's credential store: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
+export function credentialStore(ctx: CommandContext): CredentialStore {
+  return new CredentialStore(
+    dockerConfigFile({ DOCKER_CONFIG: ctx.environment.DOCKER_CONFIG, HOME: ctx.homeDir }),
+  );
+}
+
+/** Registries that may be spoken to over plain HTTP besides loopback: TSCOMPOSE_INSECURE_REGISTRIES. */
+export function insecureRegistries(ctx: CommandContext): string[] {
+  return (ctx.environment.TSCOMPOSE_INSECURE_REGISTRIES ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** `--platform linux/arm64`, else `DOCKER_DEFAULT_PLATFORM`, else the host's (undefined). */
+export function platformOption(ctx: CommandContext): Platform | undefined {
+  const text = stringValue(ctx.args.values.platform) || ctx.environment.DOCKER_DEFAULT_PLATFORM;
+  return text ? parsePlatform(text) : undefined;
+}
+
+export function withEngine<T>(
+  ctx: CommandContext,
+  use: (engine: Engine, images: ImageRepository) => Promise<T>,
+): Promise<T> {
+  const engine = Engine.open(engineOptions(ctx.environment));
+  const images = new ImageRepository(engine.db, engine.store);
+  return use(engine, images).finally(() => engine.close());
+}
