@@ -1,4 +1,4 @@
-import { InvalidError } from '../errors.js';
+import { InvalidError, NotFoundError } from '../errors.js';
 import type { Service } from './model.js';
 
 export interface ProfileSelection {
@@ -28,7 +28,7 @@ export function applyProfiles(
 
   for (const name of selection.services) {
     if (!(name in services)) {
-      throw new InvalidError(`no such service: ${name}`, {
+      throw new NotFoundError(`no such service: ${name}`, {
         hint: `services in this project: ${Object.keys(services).sort().join(', ') || '(none)'}`,
       });
     }

@@ -82,6 +82,7 @@ test('naming an unknown service is an error that lists the services', () => {
     applyProfiles(services, { profiles: [], services: ['nope'] });
     assert.unreachable();
   } catch (error) {
+    assert.is((error as InvalidError).kind, 'not-found');
     assert.is((error as InvalidError).message, 'no such service: nope');
     assert.match((error as InvalidError).hint ?? '', /db, debug, mailer, seed, web/);
   }
