@@ -140,7 +140,11 @@ whenMet(test, runningAsRoot('unpacking changes owners and makes device nodes'), 
     const unpacking = () =>
       existsSync(snapshotDir) &&
       readdirSync(snapshotDir).some((n) => n.startsWith(`.unpack-${child.process.pid}-`));
-    while (!unpacking()) await new Promise((resolve) => setTimeout(resolve, 2));
+    // Its claim (the row) commits just after the directory appears: wait for both.
+    const watcher = new Snapshotter(t.engine, { pollMs: 10 });
+    while (!unpacking() || watcher.list().length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
     const closed = new Promise((resolve) => child.process.once('close', resolve));
     child.process.kill('SIGKILL');
     await closed;
