@@ -20,6 +20,7 @@ export function enginePaths(options: EngineOptions) {
     database: path.join(options.root, 'state.db'),
     store: path.join(options.root, 'store'),
     snapshots: path.join(options.root, 'snapshots'),
+    containers: path.join(options.root, 'containers'),
     tmp: path.join(options.root, 'tmp'),
     run: options.runRoot,
   };

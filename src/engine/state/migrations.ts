@@ -45,4 +45,31 @@ export const MIGRATIONS: readonly string[] = [
     data TEXT                            -- JSON
   );
   `,
+  `
+  CREATE TABLE containers (
+    id TEXT PRIMARY KEY,                 -- 64 hex characters
+    name TEXT NOT NULL UNIQUE,
+    project TEXT NOT NULL,
+    service TEXT,                        -- null for containers outside a compose service
+    number INTEGER NOT NULL DEFAULT 1,   -- the replica, as com.docker.compose.container-number
+    oneoff INTEGER NOT NULL DEFAULT 0,   -- \`run\` containers
+    image_id TEXT NOT NULL,              -- config digest: images in use are not removed
+    image_ref TEXT,                      -- the name it was created from
+    config_hash TEXT,                    -- the service's canonical hash: recreate when it changes
+    spec TEXT NOT NULL,                  -- JSON: the engine's ContainerSpec
+    labels TEXT NOT NULL,                -- JSON
+    state TEXT NOT NULL CHECK (state IN ('created', 'running', 'paused', 'exited')),
+    pid INTEGER,                         -- the init process, on the host
+    conmon_pid INTEGER,
+    exit_code INTEGER,
+    oom_killed INTEGER NOT NULL DEFAULT 0,
+    health TEXT,                         -- starting, healthy, unhealthy; null without a check
+    restart_count INTEGER NOT NULL DEFAULT 0,
+    stopped_by_user INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT
+  );
+  CREATE INDEX containers_by_project ON containers(project, service, number);
+  `,
 ];

@@ -1,0 +1,507 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { ConflictError, RuntimeError, TsComposeError } from '../../errors.js';
+import {
+  cgroupExists,
+  containerCgroupPath,
+  detectCgroups,
+  killCgroup,
+  projectCgroupPath,
+  readStats,
+  removeCgroup,
+  type CgroupHost,
+  type CgroupStats,
+} from '../cgroups/index.js';
+import type { Engine } from '../engine.js';
+import { ImageRepository } from '../image/repository.js';
+import type { ImageConfig } from '../image/types.js';
+import { chooseRuntime, findConmon, type RuntimeBinary } from '../runtime/choose.js';
+import { launchContainer } from '../runtime/conmon.js';
+import { readExit, waitForExit } from '../runtime/exit.js';
+import { OciRuntime } from '../runtime/runc.js';
+import { parseSignal, signalDisposition } from '../runtime/signals.js';
+import { buildOciSpec, ociConfigJson } from '../runtime/spec/index.js';
+import type { ContainerSpec } from '../runtime/types.js';
+import { isMounted, mountOverlay, unmount } from '../snapshot/overlay.js';
+import { Snapshotter } from '../snapshot/snapshotter.js';
+import { recordEvent } from '../state/events.js';
+import { now } from '../state/db.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { hostName, writeEtcFiles, type EtcInput } from './etc-files.js';
+import { containerPaths, type ContainerPaths } from './paths.js';
+import { ContainerRecords, type ContainerRecord, type NewContainer } from './records.js';
+
+export interface ManagerOptions {
+  /** TSCOMPOSE_RUNTIME: `runc`, `crun` or a path. */
+  runtime?: string;
+  conmon?: string;
+  /** For tests: where cgroups are mounted. */
+  cgroupRoot?: string;
+}
+
+export interface StopOptions {
+  /** The grace period before SIGKILL; 10 s by default, as Docker. */
+  timeoutMs?: number;
+  /** Overrides the container's stop signal. */
+  signal?: string;
+  /** A stop the user asked for: restart policies leave the container stopped. */
+  byUser?: boolean;
+}
+
+export interface CreateOptions extends NewContainer {
+  /** /etc files beyond the defaults: extra_hosts, dns. */
+  etc?: Omit<EtcInput, 'hostname' | 'domainname' | 'network'>;
+}
+
+const DEFAULT_GRACE_MS = 10_000;
+
+/**
+ * Containers from creation to removal: each runs under its own conmon, so it outlives the
+ * process that started it, and every method first learns what happened since (a container
+ * may have exited on its own while nobody watched).
+ */
+export class ContainerManager {
+  readonly records: ContainerRecords;
+  readonly cgroups: CgroupHost;
+  private readonly images: ImageRepository;
+  private readonly snapshots: Snapshotter;
+  private runtimeBinary?: RuntimeBinary;
+  private ociRuntime?: OciRuntime;
+  private conmonPath?: string;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly options: ManagerOptions = {},
+  ) {
+    this.records = new ContainerRecords(engine.db);
+    this.images = new ImageRepository(engine.db, engine.store);
+    this.snapshots = new Snapshotter(engine);
+    this.cgroups = detectCgroups({ root: options.cgroupRoot });
+  }
+
+  /** The OCI runtime, found on first use so that listing containers needs no runc. */
+  get runtime(): OciRuntime {
+    if (!this.ociRuntime) {
+      this.runtimeBinary = chooseRuntime({
+        override: this.options.runtime,
+        pureCgroupV2: this.cgroups.version === 'v2' && !this.cgroups.hybrid,
+      });
+      this.ociRuntime = new OciRuntime(this.runtimeBinary, this.pathsOf('').runtimeRoot);
+    }
+    return this.ociRuntime;
+  }
+
+  pathsOf(id: string): ContainerPaths {
+    return containerPaths(this.engine.paths, id);
+  }
+
+  /** Records the container and prepares its directories; nothing runs yet. */
+  async create(input: CreateOptions): Promise<ContainerRecord> {
+    const { spec } = input;
+    if (!this.images.get(spec.image)) this.missingImage(spec);
+    const record = this.records.insert(input);
+    const paths = this.pathsOf(spec.id);
+    try {
+      for (const dir of [paths.upper, paths.work, paths.persist])
+        mkdirSync(dir, { recursive: true });
+      writeEtcFiles(paths, {
+        ...input.etc,
+        hostname: spec.network.kind === 'host' && !spec.hostname ? hostName() : spec.hostname!,
+        domainname: spec.domainname,
+        network: spec.network,
+      });
+    } catch (error) {
+      this.records.delete(spec.id);
+      rmSync(paths.dir, { recursive: true, force: true });
+      throw error;
+    }
+    this.event(record, 'create');
+    return record;
+  }
+
+  /** Starts a created or exited container; one that runs already is left alone. */
+  async start(id: string): Promise<ContainerRecord> {
+    let record = this.refresh(id);
+    if (record.state === 'running' || record.state === 'paused') return record;
+    const paths = this.pathsOf(id);
+    await this.runtime.delete(id, { force: true });
+    const imageConfig = await this.mountRoot(record, paths);
+    const cgroupsPath = containerCgroupPath(record.project, id);
+    const spec: ContainerSpec = {
+      ...record.spec,
+      etcFiles: record.spec.etcFiles ?? {
+        hosts: paths.hosts,
+        hostname: paths.hostname,
+        resolvConf: paths.resolvConf,
+      },
+    };
+    try {
+      const built = buildOciSpec({
+        spec,
+        image: imageConfig.config ?? {},
+        rootfs: paths.rootfs,
+        cgroupsPath,
+      });
+      writeFileAtomic(paths.config, ociConfigJson(built.config));
+      rmSync(`${paths.exitDir}/${id}`, { force: true });
+      rmSync(paths.persist, { recursive: true, force: true });
+      mkdirSync(paths.persist, { recursive: true });
+      mkdirSync(paths.exitDir, { recursive: true });
+      const { pid, conmonPid } = await launchContainer(
+        {
+          id,
+          name: record.name,
+          bundle: paths.bundle,
+          runtime: this.runtimeBinary!,
+          runtimeRoot: paths.runtimeRoot,
+          logPath: paths.log,
+          exitDir: paths.exitDir,
+          persistDir: paths.persist,
+          pidFile: paths.pidFile,
+          conmonPidFile: paths.conmonPidFile,
+          conmon: (this.conmonPath ??= findConmon(this.options.conmon)),
+        },
+        this.runtime,
+      );
+      record = this.records.update(id, {
+        state: 'running',
+        pid,
+        conmonPid,
+        exitCode: null,
+        oomKilled: false,
+        stoppedByUser: false,
+        health: record.health === null ? null : 'starting',
+        startedAt: now(),
+        finishedAt: null,
+      });
+    } catch (error) {
+      await this.cleanUpAfterExit(record, paths);
+      const commandMissing = error instanceof TsComposeError && /not found/.test(error.message);
+      this.records.update(id, {
+        state: 'exited',
+        exitCode: commandMissing ? 127 : 128,
+        finishedAt: now(),
+      });
+      throw error;
+    }
+    this.event(record, 'start');
+    return record;
+  }
+
+  /**
+   * The stop signal, then SIGKILL to the whole cgroup after the grace period. A PID 1
+   * with no handler for the signal never sees it (the kernel drops signals to a
+   * namespace's init that it does not catch), so then there is nothing to wait for.
+   */
+  async stop(id: string, options: StopOptions = {}): Promise<ContainerRecord> {
+    let record = this.refresh(id);
+    if (options.byUser) record = this.records.update(id, { stoppedByUser: true });
+    if (record.state !== 'running' && record.state !== 'paused') return record;
+    const signal = parseSignal(options.signal ?? this.stopSignal(record));
+    const grace = options.timeoutMs ?? DEFAULT_GRACE_MS;
+    if (record.state === 'paused') await this.runtime.resume(id);
+
+    const ownInit = record.spec.pid.kind === 'private';
+    const disposition = record.pid ? signalDisposition(record.pid, signal.number) : 'gone';
+    const heard = disposition === 'caught' || (!ownInit && disposition === 'default');
+    if (heard && grace > 0) {
+      await this.runtime.kill(id, signal.name);
+      const exited = await this.waitExit(id, grace);
+      if (exited) return this.finish(id);
+    }
+    await this.forceKill(record);
+    await this.waitExit(id, 5_000);
+    return this.finish(id);
+  }
+
+  async kill(id: string, signal = 'SIGKILL'): Promise<ContainerRecord> {
+    const record = this.refresh(id);
+    if (record.state !== 'running' && record.state !== 'paused') {
+      throw new ConflictError(`container ${record.name} is not running`, {
+        hint: 'start it first: tscompose start',
+      });
+    }
+    const parsed = parseSignal(signal);
+    await this.runtime.kill(id, parsed.name, { all: parsed.name === 'SIGKILL' });
+    this.event(record, 'kill', { signal: parsed.name });
+    if (parsed.name === 'SIGKILL') await this.waitExit(id, 5_000);
+    return this.refresh(id);
+  }
+
+  async pause(id: string): Promise<ContainerRecord> {
+    const record = this.refresh(id);
+    if (record.state !== 'running') {
+      throw new ConflictError(`container ${record.name} is not running`);
+    }
+    await this.runtime.pause(id);
+    this.event(record, 'pause');
+    return this.records.update(id, { state: 'paused' });
+  }
+
+  async unpause(id: string): Promise<ContainerRecord> {
+    const record = this.refresh(id);
+    if (record.state !== 'paused') {
+      throw new ConflictError(`container ${record.name} is not paused`);
+    }
+    await this.runtime.resume(id);
+    this.event(record, 'unpause');
+    return this.records.update(id, { state: 'running' });
+  }
+
+  /** Removes the container and everything made for it: mount, cgroup, files, record. */
+  async remove(id: string, options: { force?: boolean } = {}): Promise<void> {
+    const record = this.refresh(id);
+    if ((record.state === 'running' || record.state === 'paused') && !options.force) {
+      throw new ConflictError(`container ${record.name} is running`, {
+        hint: 'stop it first, or remove it with --force',
+      });
+    }
+    if (record.state === 'running' || record.state === 'paused') {
+      await this.stop(id, { timeoutMs: 0 });
+    }
+    const paths = this.pathsOf(id);
+    await this.cleanUpAfterExit(record, paths);
+    rmSync(paths.bundle, { recursive: true, force: true });
+    rmSync(paths.dir, { recursive: true, force: true });
+    this.records.delete(id);
+    this.event(record, 'destroy');
+  }
+
+  /**
+   * Brings the record up to date with what conmon saw: a container recorded as running
+   * whose exit file exists has exited, with that code. One whose conmon is gone without
+   * an exit file died with it (the host rebooted, or someone killed conmon).
+   */
+  refresh(id: string): ContainerRecord {
+    const record = this.records.get(id);
+    if (record.state !== 'running' && record.state !== 'paused') return record;
+    const paths = this.pathsOf(id);
+    const exit = readExit(paths.exitDir, paths.persist, id);
+    if (exit) {
+      const updated = this.records.update(id, {
+        state: 'exited',
+        exitCode: exit.exitCode,
+        oomKilled: exit.oomKilled,
+        pid: null,
+        finishedAt: exit.finishedAt,
+        health: record.health === null ? null : 'unhealthy',
+      });
+      this.event(updated, exit.oomKilled ? 'oom' : 'die', { exitCode: exit.exitCode });
+      return updated;
+    }
+    if (record.conmonPid && !processAlive(record.conmonPid)) {
+      const updated = this.records.update(id, {
+        state: 'exited',
+        exitCode: record.exitCode ?? 255,
+        pid: null,
+        finishedAt: now(),
+      });
+      this.event(updated, 'die', { exitCode: updated.exitCode, reason: 'monitor gone' });
+      return updated;
+    }
+    return record;
+  }
+
+  /**
+   * Runs a command in a running container, as a healthcheck probe or `exec -T` does: its
+   * output captured, and its process killed when the timeout passes.
+   */
+  async exec(
+    id: string,
+    args: string[],
+    options: {
+      timeoutMs?: number;
+      env?: Record<string, string>;
+      cwd?: string;
+      signal?: AbortSignal;
+    } = {},
+  ) {
+    const record = this.refresh(id);
+    if (record.state !== 'running') {
+      throw new ConflictError(`container ${record.name} is not running`, {
+        hint: 'start it first: tscompose start',
+      });
+    }
+    // What the container's own process got: the image's env with the service's over it.
+    const { process: main } = JSON.parse(readFileSync(this.pathsOf(id).config, 'utf8')) as {
+      process: { env?: string[]; cwd?: string; user?: { uid: number; gid: number } };
+    };
+    const extra = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`);
+    return this.runtime.exec(
+      id,
+      {
+        args,
+        env: [...(main.env ?? []), ...extra],
+        cwd: options.cwd ?? main.cwd ?? '/',
+        user: main.user ? { uid: main.user.uid, gid: main.user.gid } : undefined,
+      },
+      { timeoutMs: options.timeoutMs, signal: options.signal },
+    );
+  }
+
+  /**
+   * The command line of an interactive exec (`tscompose exec`), for the caller to spawn
+   * with the terminal's stdio: the process file it names is removed by `done`.
+   */
+  execCommandLine(
+    id: string,
+    args: string[],
+    options: {
+      tty: boolean;
+      user?: { uid: number; gid: number };
+      cwd?: string;
+      env?: Record<string, string>;
+    },
+  ): { command: string; args: string[]; done: () => void } {
+    const record = this.refresh(id);
+    if (record.state !== 'running') {
+      throw new ConflictError(`container ${record.name} is not running`, {
+        hint: 'start it first: tscompose start',
+      });
+    }
+    const paths = this.pathsOf(id);
+    const { process: main } = JSON.parse(readFileSync(paths.config, 'utf8')) as {
+      process: Record<string, unknown> & { env?: string[]; cwd?: string };
+    };
+    const extra = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`);
+    const file = `${paths.bundle}/exec-${randomBytes(6).toString('hex')}.json`;
+    const processSpec = {
+      ...main,
+      args,
+      terminal: options.tty,
+      env: [...(main.env ?? []), ...extra],
+      cwd: options.cwd ?? main.cwd ?? '/',
+      ...(options.user ? { user: { uid: options.user.uid, gid: options.user.gid } } : {}),
+    };
+    writeFileAtomic(file, JSON.stringify(processSpec));
+    const line = this.runtime.execArgv(id, file, { tty: options.tty });
+    return { ...line, done: () => rmSync(file, { force: true }) };
+  }
+
+  setHealth(id: string, health: ContainerRecord['health']): ContainerRecord {
+    const before = this.records.get(id);
+    const after = this.records.update(id, { health });
+    if (before.health !== health && health) this.event(after, 'health_status', { health });
+    return after;
+  }
+
+  /** Every container of a project, brought up to date. */
+  list(project?: string): ContainerRecord[] {
+    const records = project === undefined ? this.records.all() : this.records.byProject(project);
+    return records.map((record) => this.refresh(record.id));
+  }
+
+  stats(id: string): CgroupStats {
+    const record = this.refresh(id);
+    return readStats(this.cgroups, containerCgroupPath(record.project, record.id));
+  }
+
+  /** Waits until the container has exited; its exit code. */
+  async wait(id: string, signal?: AbortSignal): Promise<number> {
+    const paths = this.pathsOf(id);
+    const record = this.refresh(id);
+    if (record.state === 'exited' || record.state === 'created') return record.exitCode ?? 0;
+    await waitForExit(paths.exitDir, paths.persist, id, { signal });
+    return (await this.finish(id)).exitCode ?? 0;
+  }
+
+  /** The project's parent cgroup, once its last container is gone. */
+  async removeProjectCgroup(project: string): Promise<void> {
+    await removeCgroup(this.cgroups, projectCgroupPath(project));
+  }
+
+  /** The record after an exit: the runtime's state, the mount and the cgroup let go of. */
+  private async finish(id: string): Promise<ContainerRecord> {
+    const record = this.refresh(id);
+    if (record.state === 'running' || record.state === 'paused') {
+      throw new RuntimeError(`container ${record.name} did not stop`, {
+        hint: `its processes could not be killed; see ps -e and the cgroup ${containerCgroupPath(record.project, id)}`,
+      });
+    }
+    await this.cleanUpAfterExit(record, this.pathsOf(id));
+    this.event(record, 'stop');
+    return this.records.get(id);
+  }
+
+  private async cleanUpAfterExit(record: ContainerRecord, paths: ContainerPaths): Promise<void> {
+    await this.runtime.delete(record.id, { force: true });
+    const cgroup = containerCgroupPath(record.project, record.id);
+    if (cgroupExists(this.cgroups, cgroup)) {
+      killCgroup(this.cgroups, cgroup, 'SIGKILL');
+      await removeCgroup(this.cgroups, cgroup);
+    }
+    if (isMounted(paths.rootfs)) await unmount(paths.rootfs);
+  }
+
+  private async forceKill(record: ContainerRecord): Promise<void> {
+    await this.runtime.kill(record.id, 'SIGKILL', { all: true });
+    const cgroup = containerCgroupPath(record.project, record.id);
+    if (cgroupExists(this.cgroups, cgroup)) killCgroup(this.cgroups, cgroup, 'SIGKILL');
+    this.event(record, 'kill', { signal: 'SIGKILL' });
+  }
+
+  private async waitExit(id: string, timeoutMs: number): Promise<boolean> {
+    const paths = this.pathsOf(id);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      await waitForExit(paths.exitDir, paths.persist, id, { signal: controller.signal });
+      return true;
+    } catch (error) {
+      if (controller.signal.aborted) return false;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async mountRoot(record: ContainerRecord, paths: ContainerPaths): Promise<ImageConfig> {
+    const image = this.images.get(record.imageId) ?? this.missingImage(record.spec);
+    const prepared = await this.snapshots.prepare(image);
+    mkdirSync(paths.rootfs, { recursive: true });
+    if (!isMounted(paths.rootfs)) {
+      await mountOverlay({
+        lowerDirs: prepared.lowerDirs,
+        upperDir: paths.upper,
+        workDir: paths.work,
+        target: paths.rootfs,
+        source: `tscompose-${record.project}`,
+      });
+    }
+    return this.engine.store.readJson<ImageConfig>(record.imageId);
+  }
+
+  private stopSignal(record: ContainerRecord): string {
+    if (record.spec.stopSignal) return record.spec.stopSignal;
+    const config = this.engine.store.readJson<ImageConfig>(record.imageId);
+    return config.config?.StopSignal ?? 'SIGTERM';
+  }
+
+  private missingImage(spec: ContainerSpec): never {
+    throw new RuntimeError(
+      `the image ${spec.image.slice(0, 19)} of ${spec.name} is not in the store`,
+      {
+        hint: 'pull or build it again, then recreate the container (tscompose up --force-recreate)',
+      },
+    );
+  }
+
+  private event(record: ContainerRecord, action: string, data: Record<string, unknown> = {}) {
+    recordEvent(this.engine.db, {
+      type: 'container',
+      action,
+      subject: record.id,
+      project: record.project,
+      data: { name: record.name, service: record.service, ...data },
+    });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
