@@ -7,7 +7,7 @@ import { credentialStore, insecureRegistries, withEngine } from '../engine.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { printError, printWarnings } from '../output.js';
 import { TransferDisplay } from '../progress.js';
-import { selectServices } from '../services.js';
+import { selectServices } from '../../stack/select.js';
 
 export const pullCommand: Command = {
   summary: "Pull the images of the project's services",

@@ -1,0 +1,86 @@
+import type { ContainerRecord } from '../engine/containers/records.js';
+import { stopOrder, type ServiceGraph } from '../planner/graph.js';
+import type { Project } from '../planner/model.js';
+import type { StackDeps } from './events.js';
+
+export interface DownOptions {
+  removeOrphans?: boolean;
+  /** `-t`: the grace period for every container, over each service's `stop_grace_period`. */
+  timeoutMs?: number;
+}
+
+/**
+ * Stops and removes the project's containers: dependents first, each level in parallel,
+ * then what the project left in the engine (its cgroup parent). Containers of services
+ * no longer in the files go too with `removeOrphans`; otherwise they are named.
+ */
+export async function down(
+  deps: StackDeps,
+  project: Project,
+  graph: ServiceGraph,
+  options: DownOptions = {},
+): Promise<ContainerRecord[]> {
+  const { manager } = deps;
+  const all = manager.list(project.name);
+  const known = new Set([...graph.nodes, ...Object.keys(project.disabledServices)]);
+  const orphans = all.filter((c) => c.service === null || !known.has(c.service));
+  if (orphans.length > 0 && !options.removeOrphans) {
+    deps.onEvent({
+      kind: 'warning',
+      message: `Found orphan containers (${orphans.map((c) => c.name).join(', ')}) for this project. Run down with --remove-orphans to remove them too.`,
+    });
+  }
+  const levels = [
+    ...(options.removeOrphans ? [orphans.map((c) => c.service ?? c.name)] : []),
+    ...stopOrder(graph),
+    Object.keys(project.disabledServices),
+  ];
+  const removed: ContainerRecord[] = [];
+  const done = new Set<string>();
+  for (const level of levels) {
+    const batch = all.filter(
+      (c) =>
+        !done.has(c.id) &&
+        level.includes(c.service ?? c.name) &&
+        (known.has(c.service ?? '') || options.removeOrphans),
+    );
+    await Promise.all(
+      batch.map(async (container) => {
+        done.add(container.id);
+        await removeOne(deps, project, container, options);
+        removed.push(container);
+      }),
+    );
+  }
+  if (manager.list(project.name).length === 0) await manager.removeProjectCgroup(project.name);
+  return removed;
+}
+
+async function removeOne(
+  deps: StackDeps,
+  project: Project,
+  container: ContainerRecord,
+  options: DownOptions,
+): Promise<void> {
+  const say = (action: string, done: boolean) =>
+    deps.onEvent({
+      kind: 'container',
+      name: container.name,
+      service: container.service ?? '',
+      action,
+      done,
+    });
+  const service = container.service ? project.services[container.service] : undefined;
+  if (container.state === 'running' || container.state === 'paused') {
+    say('Stopping', false);
+    await deps.manager.stop(container.id, {
+      timeoutMs: options.timeoutMs ?? service?.stop_grace_period,
+      signal: service?.stop_signal,
+      byUser: true,
+    });
+    say('Stopped', true);
+  }
+  say('Removing', false);
+  await deps.manager.remove(container.id, { force: true });
+  say('Removed', true);
+}

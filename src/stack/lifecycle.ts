@@ -1,0 +1,98 @@
+import type { ContainerRecord } from '../engine/containers/records.js';
+import { NotFoundError } from '../errors.js';
+import { stopOrder, type ServiceGraph } from '../planner/graph.js';
+import type { Project } from '../planner/model.js';
+import type { StackDeps } from './events.js';
+
+/** The project's existing containers of the named services (all when none are named). */
+export function containersOf(
+  deps: StackDeps,
+  project: Project,
+  services: string[],
+  options: { oneoff?: boolean } = {},
+): ContainerRecord[] {
+  for (const name of services) {
+    if (!(name in project.services) && !(name in project.disabledServices)) {
+      throw new NotFoundError(`no such service: ${name}`, {
+        hint: `the project's services: ${Object.keys(project.services).sort().join(', ')}`,
+      });
+    }
+  }
+  return deps.manager
+    .list(project.name)
+    .filter((c) => services.length === 0 || services.includes(c.service ?? ''))
+    .filter((c) => options.oneoff === undefined || c.oneoff === options.oneoff);
+}
+
+/** `stop`: dependents first, each level in parallel; the user's stop is remembered. */
+export async function stopServices(
+  deps: StackDeps,
+  project: Project,
+  graph: ServiceGraph,
+  services: string[],
+  timeoutMs?: number,
+): Promise<ContainerRecord[]> {
+  const containers = containersOf(deps, project, services);
+  const stopped: ContainerRecord[] = [];
+  for (const level of [...stopOrder(graph), Object.keys(project.disabledServices)]) {
+    const batch = containers.filter((c) => level.includes(c.service ?? ''));
+    await Promise.all(
+      batch.map(async (container) => {
+        const service = project.services[container.service ?? ''];
+        const say = (action: string, done: boolean) =>
+          deps.onEvent({
+            kind: 'container',
+            name: container.name,
+            service: container.service ?? '',
+            action,
+            done,
+          });
+        if (container.state !== 'running' && container.state !== 'paused') return;
+        say('Stopping', false);
+        stopped.push(
+          await deps.manager.stop(container.id, {
+            timeoutMs: timeoutMs ?? service?.stop_grace_period,
+            signal: service?.stop_signal,
+            byUser: true,
+          }),
+        );
+        say('Stopped', true);
+      }),
+    );
+  }
+  return stopped;
+}
+
+/** `start`: existing containers only, what they depend on first. */
+export async function startServices(
+  deps: StackDeps,
+  project: Project,
+  graph: ServiceGraph,
+  services: string[],
+): Promise<ContainerRecord[]> {
+  const containers = containersOf(deps, project, services, { oneoff: false });
+  if (containers.length === 0) {
+    throw new NotFoundError('no containers to start', { hint: 'tscompose up creates them' });
+  }
+  const started: ContainerRecord[] = [];
+  for (const level of graph.levels) {
+    const batch = containers.filter((c) => level.includes(c.service ?? ''));
+    await Promise.all(
+      batch.map(async (container) => {
+        if (container.state === 'running') return;
+        const say = (action: string, done: boolean) =>
+          deps.onEvent({
+            kind: 'container',
+            name: container.name,
+            service: container.service ?? '',
+            action,
+            done,
+          });
+        say('Starting', false);
+        started.push(await deps.manager.start(container.id));
+        say('Started', true);
+      }),
+    );
+  }
+  return started;
+}
