@@ -18,6 +18,8 @@ export interface Command {
   summary: string;
   usage: string;
   options: OptionSpec;
+  /** After this many positionals the rest are the command's to pass on (`exec web ls -la`). */
+  rawAfter?: number;
   run: (ctx: CommandContext) => Promise<number>;
 }
 

@@ -17,6 +17,18 @@ const COMMANDS: Record<string, Entry> = {
   login: async () => (await import('./commands/login.js')).loginCommand,
   logout: async () => (await import('./commands/login.js')).logoutCommand,
   pull: async () => (await import('./commands/pull.js')).pullCommand,
+  up: async () => (await import('./commands/up.js')).upCommand,
+  down: async () => (await import('./commands/down.js')).downCommand,
+  ps: async () => (await import('./commands/ps.js')).psCommand,
+  logs: async () => (await import('./commands/logs.js')).logsCommand,
+  start: async () => (await import('./commands/lifecycle.js')).startCommand,
+  stop: async () => (await import('./commands/lifecycle.js')).stopCommand,
+  restart: async () => (await import('./commands/lifecycle.js')).restartCommand,
+  kill: async () => (await import('./commands/lifecycle.js')).killCommand,
+  pause: async () => (await import('./commands/lifecycle.js')).pauseCommand,
+  unpause: async () => (await import('./commands/lifecycle.js')).unpauseCommand,
+  exec: async () => (await import('./commands/exec.js')).execCommand,
+  wait: async () => (await import('./commands/lifecycle.js')).waitCommand,
   push: async () => (await import('./commands/push.js')).pushCommand,
   version: async () => versionCommand,
 };
@@ -44,7 +56,9 @@ export async function main(argv: string[], out: Output = processOutput()): Promi
       return values.help ? EXIT.ok : EXIT.usage;
     }
     const { spec, name, args: commandArgs } = await resolve(command, rest);
-    const args = parseCommandArgs(commandArgs, spec.options, name, global);
+    const [own, raw] = splitRaw(commandArgs, spec);
+    const args = parseCommandArgs(own, spec.options, name, global);
+    args.positionals.push(...raw);
     if (args.values.help) {
       out.stdout.write(`${spec.usage}\n\n${spec.summary}\n`);
       return EXIT.ok;
@@ -85,6 +99,30 @@ async function resolve(
   }
   const args = [...rest.slice(0, at), ...rest.slice(at + 1)];
   return { spec: await subEntry(), name: `${command} ${sub}`, args };
+}
+
+/**
+ * `exec web ls -la`: after its first `rawAfter` positionals a command's words are the
+ * container's, not flags for tscompose, so they are kept out of the option parser.
+ */
+function splitRaw(args: string[], spec: Command): [string[], string[]] {
+  if (spec.rawAfter === undefined) return [args, []];
+  let seen = 0;
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    if (arg === '--') return [args.slice(0, i), args.slice(i + 1)];
+    if (arg.startsWith('-') && arg !== '-') {
+      const name = arg.startsWith('--') ? arg.slice(2) : arg.slice(1);
+      const option = Object.entries({ ...GLOBAL_OPTIONS, ...spec.options }).find(
+        ([long, o]) => long === name || ('short' in o && o.short === name),
+      );
+      if (option && option[1].type === 'string' && !arg.includes('=')) i += 1;
+      continue;
+    }
+    seen += 1;
+    if (seen === spec.rawAfter) return [args.slice(0, i + 1), args.slice(i + 1)];
+  }
+  return [args, []];
 }
 
 function processOutput(): Output {

@@ -1,0 +1,29 @@
+import { down } from '../../stack/down.js';
+import type { Command } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { withStack } from '../stack.js';
+import { seconds } from '../units.js';
+
+export const downCommand: Command = {
+  summary: 'Stop and remove containers',
+  usage: [
+    'tscompose down [OPTIONS]',
+    '',
+    '  --remove-orphans        also remove containers of services no longer in the files',
+    '  -t, --timeout SECONDS   grace period before SIGKILL (default: stop_grace_period, else 10)',
+    '  -v, --volumes           also remove named volumes (none exist yet: volumes come later)',
+  ].join('\n'),
+  options: {
+    'remove-orphans': { type: 'boolean' },
+    timeout: { type: 'string', short: 't' },
+    volumes: { type: 'boolean', short: 'v' },
+  },
+  run: (ctx) =>
+    withStack(ctx, async ({ deps, project, graph }) => {
+      await down(deps, project, graph, {
+        removeOrphans: Boolean(ctx.args.values['remove-orphans']),
+        timeoutMs: seconds(ctx.args.values.timeout, 'down --timeout'),
+      });
+      return EXIT.ok;
+    }),
+};
