@@ -1,7 +1,7 @@
 // Planner benchmarks: `config` on generated stacks of 10, 100 and 1,000 services (with
 // extends and interpolation), and `--version` start-up. Where docker-compose is
 // installed, the same files go through `docker-compose config` in the same run and the
-// ratio is printed. Run after `npm run build`:  npm run bench
+// ratio is printed. Run after `npm run build`:  npm run bench planner
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
