@@ -8,8 +8,11 @@ cd "$(dirname "$0")/.."
 # docker-compose (1.29) is the reference the parity test compares `config` with; the
 # engine tests use docker-registry (a real registry on loopback), skopeo and umoci (tools
 # no one here wrote), htpasswd (apache2-utils), busybox-static and debootstrap (base
-# images), zstd (zstd layers) and attr (setfattr, for file capabilities in layers).
-APT_PACKAGES=(docker-compose docker-registry skopeo umoci apache2-utils busybox-static debootstrap zstd attr)
+# images), zstd (zstd layers) and attr (setfattr, for file capabilities in layers). The
+# containers run on runc under conmon, with catatonit as the init for `init: true`, and
+# iproute2 for network namespaces.
+APT_PACKAGES=(docker-compose docker-registry skopeo umoci apache2-utils busybox-static debootstrap zstd attr
+  runc conmon catatonit iproute2)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -30,7 +30,7 @@ import {
 } from '../../src/engine/cgroups/index.js';
 import { InvalidError, NotFoundError, UnsupportedError } from '../../src/errors.js';
 
-const fixtures = fileURLToPath(new URL('../fixtures/cgroups/', import.meta.url));
+const fixtures = fileURLToPath(new URL('./fixtures/cgroups/', import.meta.url));
 const mountinfo = (name: string) => readFileSync(path.join(fixtures, 'mountinfo', name), 'utf8');
 
 /** A v1 host whose hierarchies are the recorded ones under `root`, cpu and cpuacct together. */

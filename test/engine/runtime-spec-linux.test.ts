@@ -12,7 +12,7 @@ import { hostDevices, type HostFacts } from '../../src/engine/runtime/spec/host.
 import { buildOciSpec } from '../../src/engine/runtime/spec/index.js';
 import { InvalidError, UnsupportedError } from '../../src/errors.js';
 
-const ROOTFS = fileURLToPath(new URL('../fixtures/runtime-spec/debian', import.meta.url));
+const ROOTFS = fileURLToPath(new URL('./fixtures/runtime-spec/debian', import.meta.url));
 const KVM = {
   type: 'c' as const,
   path: '/dev/kvm',

@@ -14,7 +14,7 @@ import {
 import { buildOciSpec } from '../../src/engine/runtime/spec/index.js';
 import { InvalidError, NotFoundError } from '../../src/errors.js';
 
-const DEBIAN = fileURLToPath(new URL('../fixtures/runtime-spec/debian', import.meta.url));
+const DEBIAN = fileURLToPath(new URL('./fixtures/runtime-spec/debian', import.meta.url));
 
 function build(user: Partial<ContainerSpec>, rootfs = DEBIAN, imageUser?: string) {
   return buildOciSpec({

@@ -16,7 +16,7 @@ import {
 } from '../../src/engine/runtime/spec/index.js';
 import { InvalidError } from '../../src/errors.js';
 
-const ROOTFS = fileURLToPath(new URL('../fixtures/runtime-spec/debian', import.meta.url));
+const ROOTFS = fileURLToPath(new URL('./fixtures/runtime-spec/debian', import.meta.url));
 const ID = 'c0ffee'.repeat(10) + 'abcd';
 
 function spec(overrides: Partial<ContainerSpec> = {}): ContainerSpec {
