@@ -9,6 +9,7 @@ import type { StackDeps } from './events.js';
 import { healthPlan, monitorHealth } from './health.js';
 import { resolveImages, type PullPolicy } from './images.js';
 import { HealthBoard } from './board.js';
+import { supervisionOf } from './restart.js';
 import { selectServices } from './select.js';
 import { translateService, type Peers } from './translate.js';
 
@@ -195,6 +196,7 @@ async function convergeService(
         imageRef: service.image,
         configHash: translated.configHash,
         etc: translated.etc,
+        supervision: { ...supervisionOf(service) },
       });
       say(current, 'Created', true);
     }

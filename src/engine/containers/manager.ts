@@ -430,7 +430,12 @@ export class ContainerManager {
       killCgroup(this.cgroups, cgroup, 'SIGKILL');
       await removeCgroup(this.cgroups, cgroup);
     }
-    if (isMounted(paths.rootfs)) await unmount(paths.rootfs);
+    // Another process (the keeper, a second CLI) may be letting go of it at the same time.
+    try {
+      if (isMounted(paths.rootfs)) await unmount(paths.rootfs);
+    } catch (error) {
+      if (isMounted(paths.rootfs)) throw error;
+    }
   }
 
   private async forceKill(record: ContainerRecord): Promise<void> {

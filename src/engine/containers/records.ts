@@ -17,6 +17,8 @@ export interface ContainerRecord {
   configHash: string | null;
   spec: ContainerSpec;
   labels: Record<string, string>;
+  /** What the stack asked for its supervision; opaque to the engine. */
+  supervision: Record<string, unknown> | null;
   state: ContainerStatus;
   pid: number | null;
   conmonPid: number | null;
@@ -42,6 +44,7 @@ interface Row {
   config_hash: string | null;
   spec: string;
   labels: string;
+  supervision: string | null;
   state: ContainerStatus;
   pid: number | null;
   conmon_pid: number | null;
@@ -62,6 +65,7 @@ export interface NewContainer {
   oneoff?: boolean;
   imageRef?: string;
   configHash?: string;
+  supervision?: Record<string, unknown>;
 }
 
 /** What changes as a container lives; each update is one statement, so it is atomic. */
@@ -111,8 +115,8 @@ export class ContainerRecords {
     this.db
       .prepare(
         `INSERT INTO containers (id, name, project, service, number, oneoff, image_id, image_ref,
-           config_hash, spec, labels, state, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?)`,
+           config_hash, spec, labels, supervision, state, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?)`,
       )
       .run(
         spec.id,
@@ -126,6 +130,7 @@ export class ContainerRecords {
         container.configHash ?? null,
         JSON.stringify(spec),
         JSON.stringify(spec.labels),
+        container.supervision ? JSON.stringify(container.supervision) : null,
         now(),
       );
     return this.get(spec.id);
@@ -213,6 +218,7 @@ function fromRow(row: Row): ContainerRecord {
     configHash: row.config_hash,
     spec: JSON.parse(row.spec) as ContainerSpec,
     labels: JSON.parse(row.labels) as Record<string, string>,
+    supervision: row.supervision ? (JSON.parse(row.supervision) as Record<string, unknown>) : null,
     state: row.state,
     pid: row.pid,
     conmonPid: row.conmon_pid,

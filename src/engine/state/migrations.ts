@@ -72,4 +72,9 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX containers_by_project ON containers(project, service, number);
   `,
+  `
+  -- How the stack supervises the container (restart policy, healthcheck): JSON the engine
+  -- stores for the keeper and does not read.
+  ALTER TABLE containers ADD COLUMN supervision TEXT;
+  `,
 ];
