@@ -29,6 +29,7 @@ const COMMANDS: Record<string, Entry> = {
   unpause: async () => (await import('./commands/lifecycle.js')).unpauseCommand,
   exec: async () => (await import('./commands/exec.js')).execCommand,
   wait: async () => (await import('./commands/lifecycle.js')).waitCommand,
+  keeper: async () => (await import('./commands/keeper.js')).keeperCommand,
   push: async () => (await import('./commands/push.js')).pushCommand,
   version: async () => versionCommand,
 };

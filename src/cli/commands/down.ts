@@ -1,6 +1,7 @@
 import { down } from '../../stack/down.js';
 import type { Command } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { stopKeeper } from '../keeper.js';
 import { withStack } from '../stack.js';
 import { seconds } from '../units.js';
 
@@ -19,7 +20,9 @@ export const downCommand: Command = {
     volumes: { type: 'boolean', short: 'v' },
   },
   run: (ctx) =>
-    withStack(ctx, async ({ deps, project, graph }) => {
+    withStack(ctx, async ({ deps, project, graph, engine }) => {
+      // First the keeper, so that nothing restarts what down stops.
+      await stopKeeper(engine.paths, project.name);
       await down(deps, project, graph, {
         removeOrphans: Boolean(ctx.args.values['remove-orphans']),
         timeoutMs: seconds(ctx.args.values.timeout, 'down --timeout'),

@@ -2,6 +2,7 @@ import { containersOf, startServices, stopServices } from '../../stack/lifecycle
 import { stringValue } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { ensureKeeper } from '../keeper.js';
 import { print } from '../output.js';
 import { withStack } from '../stack.js';
 import { seconds } from '../units.js';
@@ -13,8 +14,9 @@ export const startCommand: Command = {
   usage: 'tscompose start [SERVICE...]',
   options: {},
   run: (ctx) =>
-    withStack(ctx, async ({ deps, project, graph }) => {
+    withStack(ctx, async ({ deps, project, graph, engine }) => {
       await startServices(deps, project, graph, ctx.args.positionals);
+      await ensureKeeper(engine.paths, project.name);
       return EXIT.ok;
     }),
 };
@@ -36,10 +38,11 @@ export const restartCommand: Command = {
   usage: 'tscompose restart [-t SECONDS] [SERVICE...]',
   options: timeoutOption,
   run: (ctx) =>
-    withStack(ctx, async ({ deps, project, graph }) => {
+    withStack(ctx, async ({ deps, project, graph, engine }) => {
       const timeout = seconds(ctx.args.values.timeout, 'restart --timeout');
       await stopServices(deps, project, graph, ctx.args.positionals, timeout);
       await startServices(deps, project, graph, ctx.args.positionals);
+      await ensureKeeper(engine.paths, project.name);
       return EXIT.ok;
     }),
 };

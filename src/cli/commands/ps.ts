@@ -5,6 +5,7 @@ import { stringList, stringValue, UsageError } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { humanDuration, table } from '../format.js';
+import { ensureKeeper } from '../keeper.js';
 import { print } from '../output.js';
 import { withStack } from '../stack.js';
 
@@ -42,6 +43,10 @@ export const psCommand: Command = {
             hint: `use ${STATES.join(', ')}`,
           });
         }
+      }
+      // A stack that runs without its keeper (killed, or the host restarted it) is adopted.
+      if (deps.manager.list(project.name).some((c) => c.state === 'running')) {
+        await ensureKeeper(engine.paths, project.name);
       }
       const now = Date.now();
       const containers = containersOf(deps, project, positionals)

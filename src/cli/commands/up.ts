@@ -2,10 +2,12 @@ import { RuntimeError } from '../../errors.js';
 import type { ContainerRecord } from '../../engine/containers/records.js';
 import type { PullPolicy } from '../../stack/images.js';
 import { stopServices } from '../../stack/lifecycle.js';
+import { Keeper } from '../../stack/keeper.js';
 import { up } from '../../stack/up.js';
 import { stringValue, UsageError } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { ensureKeeper, stopKeeper } from '../keeper.js';
 import { followContainers } from '../logs.js';
 import { withStack } from '../stack.js';
 import { seconds } from '../units.js';
@@ -61,7 +63,9 @@ export const upCommand: Command = {
     }
     return withStack(
       ctx,
-      async ({ deps, project, graph }) => {
+      async ({ deps, project, graph, engine }) => {
+        // One supervisor at a time: while attached, this process is the keeper.
+        if (!values.detach) await stopKeeper(engine.paths, project.name);
         const result = await up(deps, project, graph, {
           services: positionals,
           noDeps: Boolean(values['no-deps']),
@@ -72,6 +76,7 @@ export const upCommand: Command = {
           timeoutMs: seconds(values.timeout, 'up --timeout'),
         });
         if (values.detach) {
+          await ensureKeeper(engine.paths, project.name);
           try {
             if (values.wait) {
               const timeout = seconds(values['wait-timeout'], 'up --wait-timeout');
@@ -96,6 +101,7 @@ export const upCommand: Command = {
           signal: controller.signal,
           follow: true,
         });
+        const keeper = new Keeper(deps, project.name).run({ signal: controller.signal });
         const firstExit = waitFirstExit(deps.manager, result.containers, controller.signal, {
           all: !abortOnExit,
         });
@@ -117,6 +123,7 @@ export const upCommand: Command = {
         }
         controller.abort();
         await following;
+        await keeper;
         await result.health.stop();
         if (exitCodeFrom) {
           const from = deps.manager
