@@ -94,7 +94,20 @@ export function leftovers(project: string, base: string): string[] {
     if (point.startsWith(base)) found.push(`mount ${point}`);
   }
   for (const dir of cgroupDirs(project)) found.push(`cgroup ${dir}`);
+  const pid = keeperPidOf(project, base);
+  if (pid !== undefined) found.push(`keeper ${pid}`);
   return found;
+}
+
+/** The project's keeper, if its pid file names a live process. */
+function keeperPidOf(project: string, base: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path.join(base, 'run', 'keepers', `${project}.pid`), 'utf8'));
+    process.kill(pid, 0);
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')) ? undefined : pid;
+  } catch {
+    return undefined;
+  }
 }
 
 function cgroupDirs(project: string): string[] {
@@ -120,6 +133,9 @@ function forceClean(project: string, base: string): void {
       // Already gone: what matters is that nothing stays mounted.
     }
   }
+  const keeper = keeperPidOf(project, base);
+  // Ours: the test's own keeper, found by the pid file in the test's own root.
+  if (keeper !== undefined) process.kill(keeper, 'SIGKILL');
   for (const dir of cgroupDirs(project)) removeTree(dir);
 }
 
