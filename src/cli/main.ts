@@ -30,6 +30,10 @@ const COMMANDS: Record<string, Entry> = {
   exec: async () => (await import('./commands/exec.js')).execCommand,
   wait: async () => (await import('./commands/lifecycle.js')).waitCommand,
   keeper: async () => (await import('./commands/keeper.js')).keeperCommand,
+  stats: async () => (await import('./commands/stats.js')).statsCommand,
+  top: async () => (await import('./commands/top.js')).topCommand,
+  events: async () => (await import('./commands/events.js')).eventsCommand,
+  ls: async () => (await import('./commands/ls.js')).lsCommand,
   push: async () => (await import('./commands/push.js')).pushCommand,
   version: async () => versionCommand,
 };

@@ -36,6 +36,7 @@ export function eventsCommandWith(options: EventsOptions = {}): Command {
         ctx,
         async ({ deps, project, engine }) => {
           const services = ctx.args.positionals;
+          // Only to refuse a service the project does not have, with the usual message.
           containersOf(deps, project, services);
           const wanted = (event: EngineEvent) =>
             services.length === 0 || services.includes(String(event.data.service ?? ''));
