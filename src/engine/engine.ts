@@ -21,6 +21,7 @@ export function enginePaths(options: EngineOptions) {
     store: path.join(options.root, 'store'),
     snapshots: path.join(options.root, 'snapshots'),
     containers: path.join(options.root, 'containers'),
+    volumes: path.join(options.root, 'volumes'),
     tmp: path.join(options.root, 'tmp'),
     run: options.runRoot,
   };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { ConflictError, RuntimeError, TsComposeError } from '../../errors.js';
 import {
   cgroupExists,
@@ -23,7 +23,10 @@ import { parseSignal, signalDisposition } from '../runtime/signals.js';
 import { buildOciSpec, ociConfigJson } from '../runtime/spec/index.js';
 import type { ContainerSpec } from '../runtime/types.js';
 import { isMounted, mountOverlay, unmount } from '../snapshot/overlay.js';
+import { resolveInRoot } from '../snapshot/safe-path.js';
 import { Snapshotter } from '../snapshot/snapshotter.js';
+import { runTool } from '../snapshot/tools.js';
+import { VolumeStore } from '../volumes/store.js';
 import { recordEvent } from '../state/events.js';
 import { now } from '../state/db.js';
 import { writeFileAtomic } from '../store/atomic.js';
@@ -126,6 +129,7 @@ export class ContainerManager {
     const paths = this.pathsOf(id);
     await this.runtime.delete(id, { force: true });
     const imageConfig = await this.mountRoot(record, paths);
+    await this.copyUpVolumes(record, paths);
     const cgroupsPath = containerCgroupPath(record.project, id);
     const spec: ContainerSpec = {
       ...record.spec,
@@ -474,6 +478,28 @@ export class ContainerManager {
       });
     }
     return this.engine.store.readJson<ImageConfig>(record.imageId);
+  }
+
+  /**
+   * A named volume used for the first time gets what the image has at its path, as
+   * Docker does (unless `nocopy`); an empty path in the image leaves it empty.
+   */
+  private async copyUpVolumes(record: ContainerRecord, paths: ContainerPaths): Promise<void> {
+    const volumes = new VolumeStore(this.engine);
+    for (const mount of record.spec.mounts) {
+      if (mount.kind !== 'bind' || !mount.volume) continue;
+      const volume = volumes.find(mount.volume.name);
+      if (!volume || volume.initialized) continue;
+      if (!mount.volume.noCopy && readdirSync(volume.mountpoint).length === 0) {
+        const from = resolveInRoot(paths.rootfs, mount.target);
+        if (existsSync(from) && statSync(from).isDirectory() && readdirSync(from).length > 0) {
+          await runTool('cp', ['-a', '--', `${from}/.`, volume.mountpoint], {
+            package: 'coreutils',
+          });
+        }
+      }
+      volumes.markInitialized(volume.name);
+    }
   }
 
   private stopSignal(record: ContainerRecord): string {

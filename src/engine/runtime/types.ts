@@ -24,6 +24,11 @@ export interface BindMount {
   readOnly?: boolean;
   /** rprivate by default, as Docker. */
   propagation?: 'private' | 'rprivate' | 'shared' | 'rshared' | 'slave' | 'rslave';
+  /**
+   * The named volume `source` is the directory of. Empty on first use, it gets what the
+   * image has at `target` (Docker's copy-up), unless `noCopy`.
+   */
+  volume?: { name: string; noCopy?: boolean };
 }
 
 export interface TmpfsMount {

@@ -77,4 +77,13 @@ export const MIGRATIONS: readonly string[] = [
   -- stores for the keeper and does not read.
   ALTER TABLE containers ADD COLUMN supervision TEXT;
   `,
+  `
+  CREATE TABLE volumes (
+    name TEXT PRIMARY KEY,               -- as Docker names it: <project>_<key>, or \`name:\`
+    project TEXT,                        -- null for volumes made outside a project
+    labels TEXT NOT NULL,                -- JSON
+    initialized INTEGER NOT NULL DEFAULT 0, -- the image's content was copied in (first use)
+    created_at TEXT NOT NULL
+  );
+  `,
 ];
