@@ -93,7 +93,12 @@ export class ProgressPrinter {
       return;
     }
     if (this.quiet) return;
-    const subject = event.kind === 'container' ? `Container ${event.name}` : `Image ${event.image}`;
+    const subject =
+      event.kind === 'container'
+        ? `Container ${event.name}`
+        : event.kind === 'volume'
+          ? `Volume ${event.name}`
+          : `Image ${event.image}`;
     const action = event.done ? this.paint(event.action, '32') : event.action;
     this.out.stderr.write(` ${subject}  ${action}\n`);
   }

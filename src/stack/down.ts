@@ -1,12 +1,15 @@
 import type { ContainerRecord } from '../engine/containers/records.js';
 import { stopOrder, type ServiceGraph } from '../planner/graph.js';
 import type { Project } from '../planner/model.js';
+import { VolumeStore } from '../engine/volumes/store.js';
 import type { StackDeps } from './events.js';
 
 export interface DownOptions {
   removeOrphans?: boolean;
   /** `-t`: the grace period for every container, over each service's `stop_grace_period`. */
   timeoutMs?: number;
+  /** `-v`: also the project's named and anonymous volumes (never external ones). */
+  volumes?: boolean;
 }
 
 /**
@@ -53,7 +56,27 @@ export async function down(
     );
   }
   if (manager.list(project.name).length === 0) await manager.removeProjectCgroup(project.name);
+  if (options.volumes) removeVolumes(deps, project);
   return removed;
+}
+
+/** The project's volumes that no container (of any project) still mounts. */
+function removeVolumes(deps: StackDeps, project: Project): void {
+  const store = new VolumeStore(deps.engine);
+  const external = new Set(
+    Object.values(project.volumes)
+      .filter((v) => v.external)
+      .map((v) => v.name),
+  );
+  const containers = deps.manager.list();
+  for (const volume of store.list(project.name)) {
+    if (external.has(volume.name)) continue;
+    const users = containers
+      .filter((c) => c.spec.mounts.some((m) => m.kind === 'bind' && m.volume?.name === volume.name))
+      .map((c) => c.name);
+    store.remove(volume.name, users);
+    deps.onEvent({ kind: 'volume', name: volume.name, action: 'Removed', done: true });
+  }
 }
 
 async function removeOne(

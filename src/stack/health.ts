@@ -62,7 +62,10 @@ export class HealthState {
   constructor(
     private readonly plan: HealthPlan,
     private readonly startedAt: number,
-  ) {}
+    initial: Health = 'starting',
+  ) {
+    this.health = initial;
+  }
 
   record(ok: boolean, at: number): Health {
     if (ok) {
@@ -95,9 +98,12 @@ export async function monitorHealth(
   signal: AbortSignal,
   onChange: (health: Health) => void = () => undefined,
 ): Promise<void> {
-  const state = new HealthState(plan, Date.now());
-  manager.setHealth(id, 'starting');
-  onChange('starting');
+  // A keeper that takes over (from `up`, or after a crash) goes on from the last verdict.
+  const record = manager.refresh(id);
+  const startedAt = record.startedAt ? Date.parse(record.startedAt) : Date.now();
+  const state = new HealthState(plan, startedAt, record.health ?? 'starting');
+  manager.setHealth(id, state.health);
+  onChange(state.health);
   let delay = Math.min(plan.startInterval, plan.interval);
   while (!signal.aborted) {
     try {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { InvalidError, UnsupportedError } from '../errors.js';
 import type {
   ContainerSpec,
@@ -27,6 +28,8 @@ export interface TranslateInput {
   peers: Peers;
   /** The host's tini or catatonit, for `init: true`. */
   initPath?: () => string;
+  /** The directory of a named volume, created on first use (or an external one found). */
+  volumeDir?: (name: string, options: { external: boolean; where: string }) => string;
   oneoff?: boolean;
 }
 
@@ -83,7 +86,7 @@ export function translateService(input: TranslateInput): Translated {
     capDrop: service.cap_drop,
     privileged: service.privileged,
     readOnly: service.read_only,
-    mounts: mounts(service, at),
+    mounts: mounts(input, at),
     shmSize: service.shm_size,
     sysctls: service.sysctls,
     ulimits: Object.entries(service.ulimits ?? {}).map(([name, limit]) => ({ name, ...limit })),
@@ -104,7 +107,6 @@ export function translateService(input: TranslateInput): Translated {
       [LABELS.configFiles]: project.files.join(','),
       ...(service.image ? { [LABELS.image]: service.image } : {}),
     },
-    tty: service.tty,
   };
   const hosts = Object.entries(service.extra_hosts ?? {}).flatMap(([name, ips]) =>
     ips.map((ip) => ({ ip: ip === 'host-gateway' ? '127.0.0.1' : ip, names: [name] })),
@@ -164,9 +166,11 @@ function joinPid(mode: string, peers: Peers, path: string): number {
   return pid;
 }
 
-function mounts(service: Service, at: (key: string) => string): Mount[] {
+function mounts(input: TranslateInput, at: (key: string) => string): Mount[] {
+  const { service, project } = input;
   const out: Mount[] = [];
   (service.volumes ?? []).forEach((volume, i) => {
+    const where = `${at('volumes')}[${i}]`;
     if (volume.type === 'bind') {
       out.push({
         kind: 'bind',
@@ -182,10 +186,23 @@ function mounts(service: Service, at: (key: string) => string): Mount[] {
         size: volume.tmpfs?.size,
         mode: volume.tmpfs?.mode,
       });
+    } else if (volume.type === 'volume' && input.volumeDir) {
+      const declared = volume.source ? project.volumes[volume.source] : undefined;
+      // An anonymous volume keeps one name per service and path, so a recreated
+      // container gets its data back, as Docker Compose hands it over.
+      const name = declared?.name ?? anonymousVolume(project.name, service.name, volume.target);
+      const source = input.volumeDir(name, { external: Boolean(declared?.external), where });
+      out.push({
+        kind: 'bind',
+        source,
+        target: volume.target,
+        readOnly: volume.read_only,
+        volume: { name, noCopy: volume.volume?.nocopy },
+      });
     } else {
       throw new UnsupportedError(`volumes of type "${volume.type}" do not run yet`, {
-        path: `${at('volumes')}[${i}]`,
-        hint: 'named and anonymous volumes arrive with stack networks and volumes; use a bind mount for now',
+        path: where,
+        hint: 'use a bind mount, a named volume or tmpfs',
       });
     }
   });
@@ -216,6 +233,12 @@ function resources(service: Service): Resources {
     pids: service.pids_limit ?? limits.pids,
     oomScoreAdj: service.oom_score_adj,
   };
+}
+
+/** `<project>_<service>_<hash of the path>`: stable across recreates of the service. */
+export function anonymousVolume(project: string, service: string, target: string): string {
+  const hash = createHash('sha256').update(target).digest('hex').slice(0, 12);
+  return `${project}_${service}_anon_${hash}`;
 }
 
 function splitOnce(text: string, separator: string): [string, string | undefined] {

@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { RuntimeError } from '../errors.js';
 import type { ContainerRecord } from '../engine/containers/records.js';
 import type { ImageConfig } from '../engine/image/types.js';
+import { VolumeStore } from '../engine/volumes/store.js';
 import type { ServiceGraph } from '../planner/graph.js';
 import { serviceConfigHash } from '../planner/hash.js';
 import type { Project, Service } from '../planner/model.js';
 import type { StackDeps } from './events.js';
+import { notAppliedYet } from './applied.js';
 import { healthPlan, monitorHealth } from './health.js';
 import { resolveImages, type PullPolicy } from './images.js';
 import { HealthBoard } from './board.js';
@@ -46,7 +48,7 @@ export async function up(
   const names = selectServices(project, graph, options.services ?? [], !options.noDeps);
   const imageIds = await resolveImages(deps, project, names, options.pull);
   await handleOrphans(deps, project, Boolean(options.removeOrphans));
-  for (const name of names) warnUnsupportedNetwork(deps, project.services[name]!);
+  for (const name of names) warnNotApplied(deps, project.services[name]!);
 
   const health = new HealthBoard(deps.manager);
   const started = new Map<string, Promise<ContainerRecord[]>>();
@@ -187,6 +189,12 @@ async function convergeService(
         imageId,
         peers: peersOf(deps, project),
         initPath: deps.initPath,
+        volumeDir: (name, { external, where }) => {
+          const volumes = new VolumeStore(deps.engine);
+          if (external) return volumes.external(name, where).mountpoint;
+          const labels = { 'com.docker.compose.project': project.name };
+          return volumes.ensure(name, { project: project.name, labels }).volume.mountpoint;
+        },
       });
       say(translated.spec, 'Creating', false);
       current = await manager.create({
@@ -274,15 +282,19 @@ async function handleOrphans(deps: StackDeps, project: Project, remove: boolean)
   });
 }
 
-const warned = new WeakSet<Service>();
-
-function warnUnsupportedNetwork(deps: StackDeps, service: Service): void {
+/** One warning per service: what of it does not run as the file says, and why. */
+function warnNotApplied(deps: StackDeps, service: Service): void {
   const mode = service.network_mode;
-  if (mode !== undefined && mode !== 'bridge' && mode !== 'default') return;
-  if (warned.has(service)) return;
-  warned.add(service);
-  deps.onEvent({
-    kind: 'warning',
-    message: `service ${service.name}: stack networks are not implemented yet, so it runs with loopback only (network_mode: host shares the host's network)`,
-  });
+  const isolated = mode === undefined || mode === 'bridge' || mode === 'default';
+  const keys = notAppliedYet(service);
+  if (isolated && !keys.some((k) => k.key === 'networks')) {
+    keys.unshift({
+      key: 'network',
+      reason:
+        "stack networks are not created yet: it runs with loopback only (network_mode: host shares the host's)",
+    });
+  }
+  for (const { key, reason } of keys) {
+    deps.onEvent({ kind: 'warning', message: `services.${service.name}.${key}: ${reason}` });
+  }
 }

@@ -12,7 +12,7 @@ export const downCommand: Command = {
     '',
     '  --remove-orphans        also remove containers of services no longer in the files',
     '  -t, --timeout SECONDS   grace period before SIGKILL (default: stop_grace_period, else 10)',
-    '  -v, --volumes           also remove named volumes (none exist yet: volumes come later)',
+    "  -v, --volumes           also remove the project's named and anonymous volumes",
   ].join('\n'),
   options: {
     'remove-orphans': { type: 'boolean' },
@@ -26,6 +26,7 @@ export const downCommand: Command = {
       await down(deps, project, graph, {
         removeOrphans: Boolean(ctx.args.values['remove-orphans']),
         timeoutMs: seconds(ctx.args.values.timeout, 'down --timeout'),
+        volumes: Boolean(ctx.args.values.volumes),
       });
       return EXIT.ok;
     }),
