@@ -1,6 +1,7 @@
 // `up`, `ps`, `logs`, `exec` and `down` with real containers: runc under conmon, on
 // overlay snapshots of a bootstrapped busybox image, in cgroups of their own.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { whenMet } from '../helpers/requirements.js';
@@ -297,6 +298,40 @@ whenMet(test, containersRequirement, () => {
     assert.is(rows[0]!.ExitCode, 137);
     await t.ok(['start']);
     assert.is((await ps(t))[0]!.State, 'running');
+  });
+});
+
+whenMet(test, containersRequirement, () => {
+  test('a named volume is filled from the image, survives down and up, and goes with -v', async () => {
+    const t = await stack(
+      [
+        'services:',
+        '  db:',
+        '    image: busybox',
+        '    command: ["sleep", "1000"]',
+        '    volumes:',
+        '      - data:/data',
+        '      - etc:/etc',
+        'volumes:',
+        '  data:',
+        '  etc:',
+        '',
+      ].join('\n'),
+    );
+    await t.ok(['up', '-d']);
+    await execOut(t, 'db', 'echo kept > /data/file');
+    assert.match(await execOut(t, 'db', 'cat /etc/passwd'), /^root:x:0:0:/, 'copied up');
+    const etc = path.join(t.root, 'volumes', `${t.project}_etc`, '_data', 'passwd');
+    assert.ok(existsSync(etc), 'the image content is in the volume');
+
+    await t.ok(['down', '-t', '0']);
+    await t.ok(['up', '-d']);
+    assert.is(await execOut(t, 'db', 'cat /data/file'), 'kept');
+
+    const down = await t.cli(['down', '-v', '-t', '0']);
+    assert.is(down.code, 0, down.stderr);
+    assert.match(down.stderr, `Volume ${t.project}_data  Removed`);
+    assert.not.ok(existsSync(path.join(t.root, 'volumes', `${t.project}_data`)));
   });
 });
 

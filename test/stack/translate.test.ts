@@ -1,0 +1,149 @@
+// A service as the engine's ContainerSpec: names, labels, limits, namespaces, mounts.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadProject } from '../../src/planner/loader.js';
+import { anonymousVolume, translateService, type Peers } from '../../src/stack/translate.js';
+
+const ID = 'a'.repeat(64);
+const noPeers: Peers = { pidOf: () => undefined, pidOfContainer: () => undefined };
+
+function translate(yaml: string, name = 'app', peers = noPeers) {
+  const { project } = loadProject({
+    cwd: '/srv/demo',
+    files: ['-'],
+    stdin: yaml,
+    projectName: 'demo',
+    environment: { HOME: '/root' },
+    homeDir: '/root',
+  });
+  return translateService({
+    project,
+    service: project.services[name]!,
+    number: 2,
+    id: ID,
+    imageId: 'sha256:' + 'b'.repeat(64),
+    peers,
+    volumeDir: (volume) => `/vol/${volume}`,
+  });
+}
+
+test('name, hostname, labels and environment as Docker Compose sets them', () => {
+  const { spec, configHash } = translate(
+    'services:\n  app:\n    image: busybox\n    environment: { A: "1", B: null }\n    labels: { team: x }\n',
+  );
+  assert.is(spec.name, 'demo-app-2');
+  assert.is(spec.hostname, ID.slice(0, 12));
+  assert.equal(spec.env, { A: '1' }, 'a variable without a value stays unset');
+  assert.is(spec.labels['com.docker.compose.project'], 'demo');
+  assert.is(spec.labels['com.docker.compose.service'], 'app');
+  assert.is(spec.labels['com.docker.compose.container-number'], '2');
+  assert.is(spec.labels['com.docker.compose.config-hash'], configHash);
+  assert.is(spec.labels.team, 'x');
+  assert.equal(spec.network, { kind: 'none' });
+});
+
+test('limits: the short forms win over deploy.resources', () => {
+  const { spec } = translate(
+    [
+      'services:',
+      '  app:',
+      '    image: busybox',
+      '    mem_limit: 64m',
+      '    pids_limit: 20',
+      '    deploy:',
+      '      resources:',
+      '        limits: { cpus: "0.25", memory: 128m, pids: 50 }',
+      '        reservations: { memory: 32m }',
+      '',
+    ].join('\n'),
+  );
+  assert.equal(spec.resources, {
+    memory: 64 * 1024 * 1024,
+    memoryReservation: 32 * 1024 * 1024,
+    memorySwap: undefined,
+    cpus: 0.25,
+    cpuShares: undefined,
+    cpusetCpus: undefined,
+    pids: 20,
+    oomScoreAdj: undefined,
+  });
+});
+
+test('namespaces join a running service; one that does not run is an error naming it', () => {
+  const yaml = [
+    'services:',
+    '  db:',
+    '    image: busybox',
+    '  app:',
+    '    image: busybox',
+    '    network_mode: service:db',
+    '    ipc: service:db',
+    '    pid: host',
+    '',
+  ].join('\n');
+  const peers: Peers = {
+    pidOf: (name) => (name === 'db' ? 4242 : undefined),
+    pidOfContainer: () => undefined,
+  };
+  const { spec } = translate(yaml, 'app', peers);
+  assert.equal(spec.network, { kind: 'path', path: '/proc/4242/ns/net' });
+  assert.equal(spec.ipc, { kind: 'container', pid: 4242 });
+  assert.equal(spec.pid, { kind: 'host' });
+  try {
+    translate(yaml, 'app');
+    assert.unreachable('db does not run');
+  } catch (error) {
+    assert.is(
+      (error as Error).message,
+      'service db is not running, so its namespace cannot be joined',
+    );
+  }
+});
+
+test('mounts: binds, tmpfs, named and anonymous volumes; security options; ulimits', () => {
+  const { spec } = translate(
+    [
+      'services:',
+      '  app:',
+      '    image: busybox',
+      '    volumes: ["./src:/src:ro", "data:/data", "/cache", { type: tmpfs, target: /scratch, tmpfs: { size: 1m } }]',
+      '    tmpfs: ["/run:size=64k"]',
+      '    security_opt: ["no-new-privileges:true"]',
+      '    ulimits: { nofile: { soft: 1024, hard: 2048 } }',
+      'volumes:',
+      '  data:',
+      '',
+    ].join('\n'),
+  );
+  assert.equal(spec.mounts, [
+    {
+      kind: 'bind',
+      source: '/srv/demo/src',
+      target: '/src',
+      readOnly: true,
+      propagation: undefined,
+    },
+    {
+      kind: 'bind',
+      source: '/vol/demo_data',
+      target: '/data',
+      readOnly: undefined,
+      volume: { name: 'demo_data', noCopy: undefined },
+    },
+    {
+      kind: 'bind',
+      source: `/vol/${anonymousVolume('demo', 'app', '/cache')}`,
+      target: '/cache',
+      readOnly: undefined,
+      volume: { name: anonymousVolume('demo', 'app', '/cache'), noCopy: undefined },
+    },
+    { kind: 'tmpfs', target: '/scratch', size: 1024 * 1024, mode: undefined },
+    { kind: 'tmpfs', target: '/run', size: 64 * 1024 },
+  ]);
+  assert.ok(spec.noNewPrivileges);
+  assert.equal(spec.ulimits, [{ name: 'nofile', soft: 1024, hard: 2048 }]);
+  assert.is(anonymousVolume('demo', 'app', '/cache'), anonymousVolume('demo', 'app', '/cache'));
+  assert.is.not(anonymousVolume('demo', 'app', '/cache'), anonymousVolume('demo', 'app', '/other'));
+});
+
+test.run();
