@@ -28,6 +28,7 @@ const COMMANDS: Record<string, Entry> = {
   pause: async () => (await import('./commands/lifecycle.js')).pauseCommand,
   unpause: async () => (await import('./commands/lifecycle.js')).unpauseCommand,
   exec: async () => (await import('./commands/exec.js')).execCommand,
+  run: async () => (await import('./commands/run.js')).runCommand,
   wait: async () => (await import('./commands/lifecycle.js')).waitCommand,
   keeper: async () => (await import('./commands/keeper.js')).keeperCommand,
   stats: async () => (await import('./commands/stats.js')).statsCommand,

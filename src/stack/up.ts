@@ -189,12 +189,7 @@ async function convergeService(
         imageId,
         peers: peersOf(deps, project),
         initPath: deps.initPath,
-        volumeDir: (name, { external, where }) => {
-          const volumes = new VolumeStore(deps.engine);
-          if (external) return volumes.external(name, where).mountpoint;
-          const labels = { 'com.docker.compose.project': project.name };
-          return volumes.ensure(name, { project: project.name, labels }).volume.mountpoint;
-        },
+        volumeDir: volumeDirs(deps, project),
       });
       say(translated.spec, 'Creating', false);
       current = await manager.create({
@@ -236,10 +231,21 @@ function startHealth(
   );
 }
 
-function peersOf(deps: StackDeps, project: Project): Peers {
+/** The directory of a volume the project uses: created on first use, or an external one. */
+export function volumeDirs(deps: StackDeps, project: Project) {
+  return (name: string, { external, where }: { external: boolean; where: string }) => {
+    const volumes = new VolumeStore(deps.engine);
+    if (external) return volumes.external(name, where).mountpoint;
+    const labels = { 'com.docker.compose.project': project.name };
+    return volumes.ensure(name, { project: project.name, labels }).volume.mountpoint;
+  };
+}
+
+/** Running containers whose namespaces another may join (`network_mode: service:db`). */
+export function peersOf(deps: StackDeps, project: Project): Peers {
   const running = () => deps.manager.list(project.name).filter((c) => c.state === 'running');
   return {
-    pidOf: (service) => running().find((c) => c.service === service)?.pid ?? undefined,
+    pidOf: (service) => running().find((c) => c.service === service && !c.oneoff)?.pid ?? undefined,
     pidOfContainer: (name) =>
       deps.manager.list().find((c) => c.name === name && c.state === 'running')?.pid ?? undefined,
   };

@@ -3,6 +3,7 @@ import { InvalidError } from '../../errors.js';
 import { containersOf } from '../../stack/lifecycle.js';
 import { stringList, stringValue, UsageError } from '../args.js';
 import type { Command } from '../context.js';
+import { envPairs } from '../env-flags.js';
 import { EXIT } from '../exit-codes.js';
 import { withStack } from '../stack.js';
 
@@ -50,14 +51,7 @@ export const execCommand: Command = {
           tty,
           user: parseUser(stringValue(values.user)),
           cwd: stringValue(values.workdir),
-          env: Object.fromEntries(
-            stringList(values.env).map((pair) => {
-              const at = pair.indexOf('=');
-              return at < 0
-                ? [pair, ctx.environment[pair] ?? '']
-                : [pair.slice(0, at), pair.slice(at + 1)];
-            }),
-          ),
+          env: envPairs(stringList(values.env), ctx.environment),
         });
         try {
           // A terminal is handed over whole; without one, output goes through ours, so
