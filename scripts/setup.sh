@@ -12,6 +12,16 @@ if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); proce
   exit 1
 fi
 
+# What the engine runs on: runc under conmon, catatonit as the init for `init: true`,
+# iproute2 for network namespaces, and busybox-static for the sample's base image.
+APT_PACKAGES=(runc conmon catatonit iproute2 busybox-static)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing system packages: ${missing[*]}" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+fi
+
 echo "installing npm packages (npm ci) and building" >&2
 npm ci --no-audit --no-fund --loglevel=error >&2
 npm run --silent build >&2
@@ -19,8 +29,17 @@ npm run --silent build >&2
 echo "linking the tscompose command into $(npm prefix -g)/bin (npm link)" >&2
 npm link --silent >/dev/null 2>&1 || npm link >&2
 
+echo "making the busybox base image from the host's static busybox (no registry needed)" >&2
+tscompose image bootstrap busybox >&2
+
 echo >&2
-echo "The sample stack in samples/webapp, as tscompose plans it:" >&2
+echo "The sample stack in samples/webapp, as tscompose plans it and then runs it:" >&2
 cd samples/webapp
 tscompose graph
-tscompose config --services
+tscompose up -d --wait
+tscompose ps
+echo >&2
+echo "The web service answers inside its container (published ports arrive next):" >&2
+tscompose exec -T web wget -q -O - http://127.0.0.1:8080/ | head -5
+echo >&2
+echo "Stop it with: cd samples/webapp && tscompose down" >&2

@@ -48,7 +48,7 @@ export async function up(
   const names = selectServices(project, graph, options.services ?? [], !options.noDeps);
   const imageIds = await resolveImages(deps, project, names, options.pull);
   await handleOrphans(deps, project, Boolean(options.removeOrphans));
-  for (const name of names) warnNotApplied(deps, project.services[name]!);
+  warnNotApplied(deps, project, names);
 
   const health = new HealthBoard(deps.manager);
   const started = new Map<string, Promise<ContainerRecord[]>>();
@@ -108,7 +108,13 @@ async function waitForDependencies(
     try {
       const containers = await converge(name);
       if (dependency.condition === 'service_healthy') {
-        for (const container of containers) await health.waitHealthy(container, name);
+        for (const container of containers) {
+          const say = (action: string, done: boolean) =>
+            deps.onEvent({ kind: 'container', name: container.name, service: name, action, done });
+          say('Waiting', false);
+          await health.waitHealthy(container, name);
+          say('Healthy', true);
+        }
       } else if (dependency.condition === 'service_completed_successfully') {
         for (const container of containers) {
           deps.onEvent({
@@ -288,19 +294,25 @@ async function handleOrphans(deps: StackDeps, project: Project, remove: boolean)
   });
 }
 
-/** One warning per service: what of it does not run as the file says, and why. */
-function warnNotApplied(deps: StackDeps, service: Service): void {
-  const mode = service.network_mode;
-  const isolated = mode === undefined || mode === 'bridge' || mode === 'default';
-  const keys = notAppliedYet(service);
-  if (isolated && !keys.some((k) => k.key === 'networks')) {
-    keys.unshift({
-      key: 'network',
-      reason:
-        "stack networks are not created yet: it runs with loopback only (network_mode: host shares the host's)",
+/**
+ * What of the services does not run as the files say, and why: one line per key and
+ * service, and one for every service left with loopback only.
+ */
+function warnNotApplied(deps: StackDeps, project: Project, names: string[]): void {
+  const isolated = names.filter((name) => {
+    const mode = project.services[name]!.network_mode;
+    return mode === undefined || mode === 'bridge' || mode === 'default';
+  });
+  if (isolated.length > 0) {
+    deps.onEvent({
+      kind: 'warning',
+      message: `stack networks are not created yet: ${isolated.join(', ')} run with loopback only (network_mode: host shares the host's network)`,
     });
   }
-  for (const { key, reason } of keys) {
-    deps.onEvent({ kind: 'warning', message: `services.${service.name}.${key}: ${reason}` });
+  for (const name of names) {
+    for (const { key, reason } of notAppliedYet(project.services[name]!)) {
+      if (key === 'expose' || key === 'networks') continue;
+      deps.onEvent({ kind: 'warning', message: `services.${name}.${key}: ${reason}` });
+    }
   }
 }
