@@ -2,6 +2,7 @@
 // overlay snapshots of a bootstrapped busybox image, in cgroups of their own.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { whenMet } from '../helpers/requirements.js';
@@ -236,6 +237,18 @@ whenMet(test, containersRequirement, () => {
     assert.is(rows[0]!.ExitCode, 137);
     const logs = await t.ok(['logs', 'hog']);
     assert.not.match(logs, /survived/);
+    const db = new Database(path.join(t.root, 'state.db'), { readonly: true });
+    try {
+      const row = db.prepare('SELECT oom_killed FROM containers').get() as { oom_killed: number };
+      assert.is(row.oom_killed, 1, 'recorded as OOM-killed');
+      const actions = db
+        .prepare("SELECT action FROM events WHERE type = 'container' ORDER BY id")
+        .all()
+        .map((r) => (r as { action: string }).action);
+      assert.ok(actions.includes('oom'), actions.join(' '));
+    } finally {
+      db.close();
+    }
   });
 
   test('user, read_only and a command not in the image', async () => {

@@ -104,6 +104,10 @@ export const upCommand: Command = {
         const keeper = new Keeper(deps, project.name).run({ signal: controller.signal });
         const firstExit = waitFirstExit(deps.manager, result.containers, controller.signal, {
           all: !abortOnExit,
+          onExit: (c) =>
+            ctx.out.stdout.write(
+              `${c.name} exited with code ${c.exitCode ?? '?'}${c.oomKilled ? ' (OOM-killed)' : ''}\n`,
+            ),
         });
         const why = await Promise.race([interrupted, firstExit]);
         let code: number = EXIT.ok;
@@ -185,7 +189,7 @@ async function waitFirstExit(
   },
   containers: ContainerRecord[],
   signal: AbortSignal,
-  options: { all: boolean },
+  options: { all: boolean; onExit?: (container: ContainerRecord) => void },
 ): Promise<ContainerRecord> {
   // An abort (Ctrl+C) ends every wait; the race was already decided by then.
   const never = new Promise<never>(() => undefined);
@@ -196,7 +200,9 @@ async function waitFirstExit(
       if (signal.aborted) return never;
       throw error;
     }
-    return manager.refresh(c.id);
+    const record = manager.refresh(c.id);
+    options.onExit?.(record);
+    return record;
   });
   if (options.all) {
     const records = await Promise.all(exits);

@@ -211,11 +211,11 @@ export class ContainerManager {
     if (heard && grace > 0) {
       await this.runtime.kill(id, signal.name);
       const exited = await this.waitExit(id, grace);
-      if (exited) return this.finish(id);
+      if (exited) return this.finish(id, true);
     }
     await this.forceKill(record);
     await this.waitExit(id, 5_000);
-    return this.finish(id);
+    return this.finish(id, true);
   }
 
   async kill(id: string, signal = 'SIGKILL'): Promise<ContainerRecord> {
@@ -282,24 +282,26 @@ export class ContainerManager {
     const paths = this.pathsOf(id);
     const exit = readExit(paths.exitDir, paths.persist, id);
     if (exit) {
-      const updated = this.records.update(id, {
+      const updated = this.records.transition(id, ['running', 'paused'], {
         state: 'exited',
         exitCode: exit.exitCode,
         oomKilled: exit.oomKilled,
         pid: null,
         finishedAt: exit.finishedAt,
-        health: record.health === null ? null : 'unhealthy',
       });
-      this.event(updated, exit.oomKilled ? 'oom' : 'die', { exitCode: exit.exitCode });
+      if (!updated) return this.records.get(id);
+      if (exit.oomKilled) this.event(updated, 'oom', {});
+      this.event(updated, 'die', { exitCode: exit.exitCode, oomKilled: exit.oomKilled });
       return updated;
     }
     if (record.conmonPid && !processAlive(record.conmonPid)) {
-      const updated = this.records.update(id, {
+      const updated = this.records.transition(id, ['running', 'paused'], {
         state: 'exited',
         exitCode: record.exitCode ?? 255,
         pid: null,
         finishedAt: now(),
       });
+      if (!updated) return this.records.get(id);
       this.event(updated, 'die', { exitCode: updated.exitCode, reason: 'monitor gone' });
       return updated;
     }
@@ -415,7 +417,7 @@ export class ContainerManager {
   }
 
   /** The record after an exit: the runtime's state, the mount and the cgroup let go of. */
-  private async finish(id: string): Promise<ContainerRecord> {
+  private async finish(id: string, stopped = false): Promise<ContainerRecord> {
     const record = this.refresh(id);
     if (record.state === 'running' || record.state === 'paused') {
       throw new RuntimeError(`container ${record.name} did not stop`, {
@@ -423,7 +425,7 @@ export class ContainerManager {
       });
     }
     await this.cleanUpAfterExit(record, this.pathsOf(id));
-    this.event(record, 'stop');
+    if (stopped) this.event(record, 'stop');
     return this.records.get(id);
   }
 

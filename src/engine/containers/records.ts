@@ -148,6 +148,26 @@ export class ContainerRecords {
     return this.get(id);
   }
 
+  /**
+   * Applies `changes` only while the container is in one of `from`: of two processes that
+   * notice the same exit, one makes the change (and tells of it), the other gets undefined.
+   */
+  transition(
+    id: string,
+    from: ContainerStatus[],
+    changes: ContainerUpdate,
+  ): ContainerRecord | undefined {
+    const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
+    const sets = entries.map(([key]) => `${COLUMNS[key as keyof ContainerUpdate]} = ?`);
+    const values = entries.map(([, value]) => (typeof value === 'boolean' ? Number(value) : value));
+    const result = this.db
+      .prepare(
+        `UPDATE containers SET ${sets.join(', ')} WHERE id = ? AND state IN (${from.map(() => '?').join(', ')})`,
+      )
+      .run(...values, id, ...from);
+    return result.changes > 0 ? this.get(id) : undefined;
+  }
+
   delete(id: string): void {
     this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
   }

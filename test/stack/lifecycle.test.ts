@@ -1,0 +1,142 @@
+// The rest of the container's life and settings: kill, pause, logs flags, exec flags,
+// shared namespaces, init, capabilities, sysctls, ulimits, /dev/shm and tmpfs.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { whenMet } from '../helpers/requirements.js';
+import { containersRequirement, testStack, type TestStack } from '../helpers/stack.js';
+
+let s: TestStack | undefined;
+test.after.each(async () => {
+  const left = await s?.dispose();
+  s = undefined;
+  assert.equal(left ?? [], [], 'nothing left behind');
+});
+
+async function stack(compose: string): Promise<TestStack> {
+  s = await testStack();
+  s.compose(compose);
+  return s;
+}
+
+const sh = (t: TestStack, service: string, script: string) =>
+  t.ok(['exec', '-T', service, 'sh', '-c', script]).then((out) => out.trim());
+
+async function state(t: TestStack): Promise<Record<string, string>> {
+  const out = await t.ok(['ps', '-a', '--format', 'json']);
+  const rows = out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+  return Object.fromEntries(rows.map((r) => [r.Service, `${r.State}:${r.ExitCode}`]));
+}
+
+whenMet(test, containersRequirement, () => {
+  test('kill -s, pause and unpause', async () => {
+    const t = await stack(
+      [
+        'services:',
+        '  trap:',
+        '    image: busybox',
+        // A shell that handles SIGUSR1 by exiting 42.
+        '    command: ["sh", "-c", "trap \'exit 42\' USR1; while true; do sleep 0.1; done"]',
+        '',
+      ].join('\n'),
+    );
+    await t.ok(['up', '-d']);
+    await t.ok(['pause']);
+    assert.is((await state(t)).trap, 'paused:0');
+    await t.ok(['unpause']);
+    assert.is((await state(t)).trap, 'running:0');
+    await t.ok(['kill', '-s', 'SIGUSR1']);
+    await t.ok(['wait', 'trap']);
+    assert.is((await state(t)).trap, 'exited:42');
+  });
+
+  test('logs: --tail, -t and --since; exec: -u, -w, -e', async () => {
+    const t = await stack(
+      [
+        'services:',
+        '  talk:',
+        '    image: busybox',
+        '    command: ["sh", "-c", "for i in 1 2 3 4 5; do echo line $$i; done; exec sleep 1000"]',
+        '',
+      ].join('\n'),
+    );
+    await t.ok(['up', '-d']);
+    let logs = '';
+    const deadline = Date.now() + 10_000;
+    while (!logs.includes('line 5') && Date.now() < deadline) {
+      logs = await t.ok(['logs', '--no-log-prefix']);
+    }
+    assert.is(await t.ok(['logs', '--no-log-prefix', '--tail', '2']), 'line 4\nline 5\n');
+    const stamped = await t.ok(['logs', '--no-log-prefix', '-n', '1', '-t']);
+    assert.match(stamped, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(Z|[+-]\d\d:\d\d) line 5\n$/);
+    assert.is(await t.ok(['logs', '--since', '2999-01-01T00:00:00Z']), '');
+    assert.is(await sh(t, 'talk', 'id -u; pwd; echo $X'), '0\n/');
+    const flags = await t.ok([
+      'exec',
+      '-T',
+      '-u',
+      '65534:65534',
+      '-w',
+      '/tmp',
+      '-e',
+      'X=y',
+      'talk',
+      'sh',
+      '-c',
+      'id -u; pwd; echo $X',
+    ]);
+    assert.is(flags, '65534\n/tmp\ny\n');
+  });
+
+  test('ipc and pid of another service, init, capabilities, sysctls, ulimits, shm, tmpfs', async () => {
+    const t = await stack(
+      [
+        'services:',
+        '  base:',
+        '    image: busybox',
+        '    command: ["sleep", "1000"]',
+        '  joined:',
+        '    image: busybox',
+        '    command: ["sleep", "1001"]',
+        '    ipc: service:base',
+        '    pid: service:base',
+        '    network_mode: service:base',
+        '    depends_on: [base]',
+        '  tuned:',
+        '    image: busybox',
+        '    command: ["sleep", "1002"]',
+        '    init: true',
+        '    cap_drop: [CHOWN]',
+        '    sysctls: { net.core.somaxconn: "1234" }',
+        '    ulimits: { nofile: { soft: 512, hard: 1024 } }',
+        '    shm_size: 16m',
+        '    tmpfs: ["/scratch:size=1m"]',
+        '',
+      ].join('\n'),
+    );
+    await t.ok(['up', '-d']);
+    const processes = await sh(t, 'joined', 'ps -o args | grep -c "^sleep 100[01]$"');
+    assert.is(processes, '2', 'one pid namespace: both sleeps are visible');
+    assert.is(
+      await sh(t, 'joined', 'readlink /proc/1/ns/net'),
+      await sh(t, 'base', 'readlink /proc/1/ns/net'),
+    );
+    assert.is(
+      await sh(t, 'tuned', 'cat /proc/1/comm'),
+      'docker-init',
+      'the init is PID 1, mounted where Docker mounts its own',
+    );
+    assert.match(
+      await sh(t, 'tuned', 'chown 65534 /tmp 2>&1; echo $?'),
+      /Operation not permitted[\s\S]*1$/,
+    );
+    assert.is(await sh(t, 'tuned', 'cat /proc/sys/net/core/somaxconn'), '1234');
+    assert.is(await sh(t, 'tuned', 'ulimit -n; ulimit -Hn'), '512\n1024');
+    assert.match(await sh(t, 'tuned', 'df -k /dev/shm | tail -1'), /\s16384\s/);
+    assert.match(await sh(t, 'tuned', 'df -k /scratch | tail -1'), /\s1024\s/);
+  });
+});
+
+test.run();
