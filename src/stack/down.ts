@@ -2,7 +2,7 @@ import type { ContainerRecord } from '../engine/containers/records.js';
 import { stopOrder, type ServiceGraph } from '../planner/graph.js';
 import type { Project } from '../planner/model.js';
 import { VolumeStore } from '../engine/volumes/store.js';
-import type { StackDeps } from './events.js';
+import { narrator, type StackDeps } from './events.js';
 
 export interface DownOptions {
   removeOrphans?: boolean;
@@ -85,14 +85,7 @@ async function removeOne(
   container: ContainerRecord,
   options: DownOptions,
 ): Promise<void> {
-  const say = (action: string, done: boolean) =>
-    deps.onEvent({
-      kind: 'container',
-      name: container.name,
-      service: container.service ?? '',
-      action,
-      done,
-    });
+  const say = narrator(deps, container);
   const service = container.service ? project.services[container.service] : undefined;
   if (container.state === 'running' || container.state === 'paused') {
     say('Stopping', false);

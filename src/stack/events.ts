@@ -24,3 +24,18 @@ export interface StackDeps {
   initPath?: () => string;
   onEvent: (event: StackEvent) => void;
 }
+
+/** A reporter for one container's steps: `say('Stopping', false)`, then `say('Stopped', true)`. */
+export function narrator(
+  deps: Pick<StackDeps, 'onEvent'>,
+  container: { name: string; service: string | null },
+): (action: string, done: boolean) => void {
+  return (action, done) =>
+    deps.onEvent({
+      kind: 'container',
+      name: container.name,
+      service: container.service ?? '',
+      action,
+      done,
+    });
+}

@@ -2,7 +2,7 @@ import type { ContainerRecord } from '../engine/containers/records.js';
 import { NotFoundError } from '../errors.js';
 import { stopOrder, type ServiceGraph } from '../planner/graph.js';
 import type { Project } from '../planner/model.js';
-import type { StackDeps } from './events.js';
+import { narrator, type StackDeps } from './events.js';
 
 /** The project's existing containers of the named services (all when none are named). */
 export function containersOf(
@@ -39,14 +39,7 @@ export async function stopServices(
     await Promise.all(
       batch.map(async (container) => {
         const service = project.services[container.service ?? ''];
-        const say = (action: string, done: boolean) =>
-          deps.onEvent({
-            kind: 'container',
-            name: container.name,
-            service: container.service ?? '',
-            action,
-            done,
-          });
+        const say = narrator(deps, container);
         if (container.state !== 'running' && container.state !== 'paused') return;
         say('Stopping', false);
         stopped.push(
@@ -80,14 +73,7 @@ export async function startServices(
     await Promise.all(
       batch.map(async (container) => {
         if (container.state === 'running') return;
-        const say = (action: string, done: boolean) =>
-          deps.onEvent({
-            kind: 'container',
-            name: container.name,
-            service: container.service ?? '',
-            action,
-            done,
-          });
+        const say = narrator(deps, container);
         say('Starting', false);
         started.push(await deps.manager.start(container.id));
         say('Started', true);

@@ -6,7 +6,7 @@ import { VolumeStore } from '../engine/volumes/store.js';
 import type { ServiceGraph } from '../planner/graph.js';
 import { serviceConfigHash } from '../planner/hash.js';
 import type { Project, Service } from '../planner/model.js';
-import type { StackDeps } from './events.js';
+import { narrator, type StackDeps } from './events.js';
 import { notAppliedYet } from './applied.js';
 import { healthPlan, monitorHealth } from './health.js';
 import { resolveImages, type PullPolicy } from './images.js';
@@ -274,14 +274,7 @@ async function handleOrphans(deps: StackDeps, project: Project, remove: boolean)
   if (orphans.length === 0) return;
   if (remove) {
     for (const orphan of orphans) {
-      const say = (action: string, done: boolean) =>
-        deps.onEvent({
-          kind: 'container',
-          name: orphan.name,
-          service: orphan.service!,
-          action,
-          done,
-        });
+      const say = narrator(deps, orphan);
       say('Removing', false);
       await deps.manager.remove(orphan.id, { force: true });
       say('Removed', true);

@@ -19,6 +19,8 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { Test } from 'uvu';
+import * as assert from 'uvu/assert';
 import { bootstrapBusybox } from '../../src/engine/image/bootstrap.js';
 import { Engine } from '../../src/engine/engine.js';
 import { runCli, type CliResult } from './cli.js';
@@ -168,4 +170,22 @@ function safeReaddir(dir: string, withTypes?: true) {
   } catch {
     return [];
   }
+}
+
+/**
+ * One stack per test of a suite: `stack(compose)` makes it, and after each test it is
+ * brought down and the test fails if anything of it was left on the host.
+ */
+export function stacksFor(test: Test): (compose: string) => Promise<TestStack> {
+  let current: TestStack | undefined;
+  test.after.each(async () => {
+    const left = await current?.dispose();
+    current = undefined;
+    assert.equal(left ?? [], [], 'nothing of the stack is left behind');
+  });
+  return async (compose) => {
+    current = await testStack();
+    current.compose(compose);
+    return current;
+  };
 }

@@ -5,22 +5,11 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { commandRuns, whenMet, allOf } from '../helpers/requirements.js';
-import { containersRequirement, testStack, type TestStack } from '../helpers/stack.js';
+import { containersRequirement, stacksFor, type TestStack } from '../helpers/stack.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/tscompose.js');
 
-let s: TestStack | undefined;
-test.after.each(async () => {
-  const left = await s?.dispose();
-  s = undefined;
-  assert.equal(left ?? [], [], 'nothing left behind');
-});
-
-async function stack(compose: string): Promise<TestStack> {
-  s = await testStack();
-  s.compose(compose);
-  return s;
-}
+const stack = stacksFor(test);
 
 const ONE = 'services:\n  app:\n    image: busybox\n    command: ["sleep", "1000"]\n';
 

@@ -5,20 +5,9 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { whenMet } from '../helpers/requirements.js';
-import { containersRequirement, testStack, type TestStack } from '../helpers/stack.js';
+import { containersRequirement, stacksFor, type TestStack } from '../helpers/stack.js';
 
-let s: TestStack | undefined;
-test.after.each(async () => {
-  const left = await s?.dispose();
-  s = undefined;
-  assert.equal(left ?? [], [], 'down left nothing behind');
-});
-
-async function stack(compose: string): Promise<TestStack> {
-  s = await testStack();
-  s.compose(compose);
-  return s;
-}
+const stack = stacksFor(test);
 
 interface Row {
   Service: string;

@@ -3,20 +3,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { whenMet } from '../helpers/requirements.js';
-import { containersRequirement, testStack, type TestStack } from '../helpers/stack.js';
+import { containersRequirement, stacksFor, type TestStack } from '../helpers/stack.js';
 
-let s: TestStack | undefined;
-test.after.each(async () => {
-  const left = await s?.dispose();
-  s = undefined;
-  assert.equal(left ?? [], [], 'nothing left behind');
-});
-
-async function stack(compose: string): Promise<TestStack> {
-  s = await testStack();
-  s.compose(compose);
-  return s;
-}
+const stack = stacksFor(test);
 
 const sh = (t: TestStack, service: string, script: string) =>
   t.ok(['exec', '-T', service, 'sh', '-c', script]).then((out) => out.trim());

@@ -2,14 +2,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { whenMet } from '../helpers/requirements.js';
-import { containersRequirement, testStack, type TestStack } from '../helpers/stack.js';
+import { containersRequirement, stacksFor, type TestStack } from '../helpers/stack.js';
 
-let s: TestStack | undefined;
-test.after.each(async () => {
-  const left = await s?.dispose();
-  s = undefined;
-  assert.equal(left ?? [], [], 'nothing left behind');
-});
+const stack = stacksFor(test);
 
 const COMPOSE = [
   'services:',
@@ -34,8 +29,7 @@ async function rows(t: TestStack) {
 
 whenMet(test, containersRequirement, () => {
   test('run --rm prints the output, exits with the code, and leaves no container', async () => {
-    s = await testStack();
-    s.compose(COMPOSE);
+    const s = await stack(COMPOSE);
     const hello = await s.cli([
       'run',
       '--rm',
@@ -59,8 +53,7 @@ whenMet(test, containersRequirement, () => {
   });
 
   test('a kept one-off is named as Docker Compose names it; up leaves it, down removes it', async () => {
-    s = await testStack();
-    s.compose(COMPOSE);
+    const s = await stack(COMPOSE);
     const run = await s.cli(['run', '--no-deps', 'tool']);
     assert.is(run.code, 0, run.stderr);
     assert.is(run.stdout, 'default command\n');

@@ -1,3 +1,4 @@
+import { narrator } from '../../stack/events.js';
 import { containersOf, startServices, stopServices } from '../../stack/lifecycle.js';
 import { stringValue } from '../args.js';
 import type { Command } from '../context.js';
@@ -60,60 +61,34 @@ export const killCommand: Command = {
       await Promise.all(
         running.map(async (container) => {
           await deps.manager.kill(container.id, signal);
-          deps.onEvent({
-            kind: 'container',
-            name: container.name,
-            service: container.service ?? '',
-            action: 'Killed',
-            done: true,
-          });
+          narrator(deps, container)('Killed', true);
         }),
       );
       return EXIT.ok;
     }),
 };
 
-export const pauseCommand: Command = {
-  summary: 'Pause the containers of services',
-  usage: 'tscompose pause [SERVICE...]',
-  options: {},
-  run: (ctx) =>
-    withStack(ctx, async ({ deps, project }) => {
-      for (const c of containersOf(deps, project, ctx.args.positionals)) {
-        if (c.state !== 'running') continue;
-        await deps.manager.pause(c.id);
-        deps.onEvent({
-          kind: 'container',
-          name: c.name,
-          service: c.service ?? '',
-          action: 'Paused',
-          done: true,
-        });
-      }
-      return EXIT.ok;
-    }),
-};
+/** `pause` and `unpause`: the same walk over the containers in the state to change. */
+function freezeCommand(pause: boolean): Command {
+  const verb = pause ? 'pause' : 'unpause';
+  return {
+    summary: `${pause ? 'Pause' : 'Unpause'} the containers of services`,
+    usage: `tscompose ${verb} [SERVICE...]`,
+    options: {},
+    run: (ctx) =>
+      withStack(ctx, async ({ deps, project }) => {
+        for (const c of containersOf(deps, project, ctx.args.positionals)) {
+          if (c.state !== (pause ? 'running' : 'paused')) continue;
+          await (pause ? deps.manager.pause(c.id) : deps.manager.unpause(c.id));
+          narrator(deps, c)(pause ? 'Paused' : 'Unpaused', true);
+        }
+        return EXIT.ok;
+      }),
+  };
+}
 
-export const unpauseCommand: Command = {
-  summary: 'Unpause the containers of services',
-  usage: 'tscompose unpause [SERVICE...]',
-  options: {},
-  run: (ctx) =>
-    withStack(ctx, async ({ deps, project }) => {
-      for (const c of containersOf(deps, project, ctx.args.positionals)) {
-        if (c.state !== 'paused') continue;
-        await deps.manager.unpause(c.id);
-        deps.onEvent({
-          kind: 'container',
-          name: c.name,
-          service: c.service ?? '',
-          action: 'Unpaused',
-          done: true,
-        });
-      }
-      return EXIT.ok;
-    }),
-};
+export const pauseCommand = freezeCommand(true);
+export const unpauseCommand = freezeCommand(false);
 
 export const waitCommand: Command = {
   summary: 'Block until the containers of services stop, then print their exit codes',
