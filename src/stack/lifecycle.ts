@@ -82,3 +82,23 @@ export async function startServices(
   }
   return started;
 }
+
+/**
+ * The services to restart for `restart NAMES`: those named, and every service that
+ * depends on one of them with `restart: true`, transitively, as Docker Compose does.
+ */
+export function withRestartDependents(graph: ServiceGraph, services: string[]): string[] {
+  if (services.length === 0) return [];
+  const chosen = new Set(services);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const edge of graph.edges) {
+      if (edge.restart && chosen.has(edge.to) && !chosen.has(edge.from)) {
+        chosen.add(edge.from);
+        grew = true;
+      }
+    }
+  }
+  return graph.levels.flat().filter((name) => chosen.has(name));
+}

@@ -52,6 +52,7 @@ export async function up(
 
   const health = new HealthBoard(deps.manager);
   const started = new Map<string, Promise<ContainerRecord[]>>();
+  const recreated = new Set<string>();
   const order: string[] = [];
   const converge = (name: string): Promise<ContainerRecord[]> => {
     let promise = started.get(name);
@@ -59,12 +60,18 @@ export async function up(
       promise = (async () => {
         const service = project.services[name]!;
         await waitForDependencies(deps, project, service, names, converge, health);
+        // `depends_on: {db: {restart: true}}`: a db recreated now restarts this service too.
+        const dependencyRecreated = Object.entries(service.depends_on ?? {}).some(
+          ([dependency, how]) => how.restart && recreated.has(dependency),
+        );
         const containers = await convergeService(
           deps,
           project,
           service,
           imageIds.get(name)!,
           options,
+          (replaced) => replaced && recreated.add(name),
+          dependencyRecreated,
         );
         order.push(name);
         for (const container of containers) startHealth(deps, project, service, container, health);
@@ -159,6 +166,8 @@ async function convergeService(
   service: Service,
   imageId: string,
   options: UpOptions,
+  onRecreate: (replaced: boolean) => void,
+  restartRunning: boolean,
 ): Promise<ContainerRecord[]> {
   const { manager } = deps;
   const replicas = service.scale ?? service.deploy?.replicas ?? 1;
@@ -184,7 +193,11 @@ async function convergeService(
       await manager.stop(current.id, { timeoutMs: stopTimeout(service, options) });
       await manager.remove(current.id, { force: true });
       current = undefined;
+    } else if (current && restartRunning && current.state === 'running') {
+      say(current, 'Restarting', false);
+      current = await manager.stop(current.id, { timeoutMs: stopTimeout(service, options) });
     }
+    onRecreate(!current);
     if (!current) {
       const id = randomBytes(32).toString('hex');
       const translated = translateService({

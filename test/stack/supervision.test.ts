@@ -4,7 +4,9 @@ import * as assert from 'uvu/assert';
 import type { ContainerRecord } from '../../src/engine/containers/records.js';
 import type { Service } from '../../src/planner/model.js';
 import { healthPlan, HealthState } from '../../src/stack/health.js';
+import { withRestartDependents } from '../../src/stack/lifecycle.js';
 import { restartDelay, restartPolicy, shouldRestart } from '../../src/stack/restart.js';
+import type { ServiceGraph } from '../../src/planner/graph.js';
 
 const service = (extra: Partial<Service>): Service => ({ name: 's', environment: {}, ...extra });
 const record = (extra: Partial<ContainerRecord>): ContainerRecord =>
@@ -82,6 +84,21 @@ test('shouldRestart: never after a stop by the user; on-failure counts', () => {
 test('backoff doubles from 100 ms to a minute', () => {
   assert.equal([0, 1, 2, 3].map(restartDelay), [100, 200, 400, 800]);
   assert.is(restartDelay(20), 60_000);
+});
+
+test('restart NAMES takes along what depends on them with restart: true, transitively', () => {
+  const graph: ServiceGraph = {
+    nodes: ['api', 'db', 'web', 'worker'],
+    edges: [
+      { from: 'api', to: 'db', kind: 'service_started', required: true, restart: true },
+      { from: 'web', to: 'api', kind: 'service_started', required: true, restart: true },
+      { from: 'worker', to: 'db', kind: 'service_started', required: true, restart: false },
+    ],
+    levels: [['db'], ['api', 'worker'], ['web']],
+  };
+  assert.equal(withRestartDependents(graph, ['db']), ['db', 'api', 'web']);
+  assert.equal(withRestartDependents(graph, ['api']), ['api', 'web']);
+  assert.equal(withRestartDependents(graph, []), [], 'all services: nothing to add');
 });
 
 test.run();

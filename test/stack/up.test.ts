@@ -105,6 +105,37 @@ whenMet(test, containersRequirement, () => {
     assert.is.not(id(await ps(t), 'a'), id(first, 'a'));
   });
 
+  test('a recreated dependency restarts the services that depend on it with restart: true', async () => {
+    const compose = (value: string) =>
+      [
+        'services:',
+        '  db:',
+        '    image: busybox',
+        '    command: ["sleep", "1000"]',
+        `    environment: { VERSION: "${value}" }`,
+        '  app:',
+        '    image: busybox',
+        '    command: ["sh", "-c", "echo started; exec sleep 1000"]',
+        '    depends_on:',
+        '      db: { condition: service_started, restart: true }',
+        '  other:',
+        '    image: busybox',
+        '    command: ["sleep", "1000"]',
+        '    depends_on: [db]',
+        '',
+      ].join('\n');
+    const t = await stack(compose('1'));
+    await t.ok(['up', '-d']);
+    t.compose(compose('2'));
+    const again = await t.cli(['up', '-d']);
+    assert.is(again.code, 0, again.stderr);
+    assert.match(again.stderr, /db-1 {2}Recreate/);
+    assert.match(again.stderr, /app-1 {2}Restarting/);
+    assert.match(again.stderr, /other-1 {2}Running/);
+    const logs = await t.ok(['logs', '--no-log-prefix', 'app']);
+    assert.is(logs.match(/^started$/gm)?.length, 2, 'app ran twice');
+  });
+
   test('service_healthy and service_completed_successfully order the start', async () => {
     const t = await stack(
       [

@@ -1,5 +1,10 @@
 import { narrator } from '../../stack/events.js';
-import { containersOf, startServices, stopServices } from '../../stack/lifecycle.js';
+import {
+  containersOf,
+  startServices,
+  stopServices,
+  withRestartDependents,
+} from '../../stack/lifecycle.js';
 import { stringValue } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -41,8 +46,9 @@ export const restartCommand: Command = {
   run: (ctx) =>
     withStack(ctx, async ({ deps, project, graph, engine }) => {
       const timeout = seconds(ctx.args.values.timeout, 'restart --timeout');
-      await stopServices(deps, project, graph, ctx.args.positionals, timeout);
-      await startServices(deps, project, graph, ctx.args.positionals);
+      const services = withRestartDependents(graph, ctx.args.positionals);
+      await stopServices(deps, project, graph, services, timeout);
+      await startServices(deps, project, graph, services);
       await ensureKeeper(engine.paths, project.name);
       return EXIT.ok;
     }),
