@@ -1,5 +1,6 @@
 // The rest of the container's life and settings: kill, pause, logs flags, exec flags,
 // shared namespaces, init, capabilities, sysctls, ulimits, /dev/shm and tmpfs.
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { whenMet } from '../helpers/requirements.js';
@@ -125,6 +126,70 @@ whenMet(test, containersRequirement, () => {
     assert.is(await sh(t, 'tuned', 'ulimit -n; ulimit -Hn'), '512\n1024');
     assert.match(await sh(t, 'tuned', 'df -k /dev/shm | tail -1'), /\s16384\s/);
     assert.match(await sh(t, 'tuned', 'df -k /scratch | tail -1'), /\s1024\s/);
+  });
+});
+
+whenMet(test, containersRequirement, () => {
+  test("Docker's hardening: masked and read-only /proc paths, read-only /sys, default caps", async () => {
+    const t = await stack(
+      'services:\n  plain:\n    image: busybox\n    command: ["sleep", "1000"]\n    security_opt: [no-new-privileges]\n',
+    );
+    await t.ok(['up', '-d']);
+    // Masked as Docker masks them: whichever of these the host kernel has reads as empty.
+    const masked = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug'];
+    const present = masked.filter((file) => existsSync(file) && readFileSync(file).length > 0);
+    assert.ok(present.length > 0, 'the host has one of the masked files, not empty');
+    for (const file of present) {
+      assert.is(await sh(t, 'plain', `cat ${file} | wc -c`), '0', `${file} is masked`);
+    }
+    assert.match(await sh(t, 'plain', 'echo 1 > /proc/sys/kernel/domainname 2>&1; echo $?'), /1$/);
+    assert.match(
+      await sh(t, 'plain', 'touch /sys/x 2>&1; echo $?'),
+      /Read-only file system[\s\S]*1$/,
+    );
+    // Docker's 14 default capabilities: 0x00000000a80425fb.
+    assert.match(await sh(t, 'plain', 'grep CapEff /proc/1/status'), /CapEff:\s+00000000a80425fb/);
+    assert.match(await sh(t, 'plain', 'grep NoNewPrivs /proc/1/status'), /NoNewPrivs:\s+1/);
+  });
+
+  test('up -d --wait fails when a service never turns healthy, within --wait-timeout', async () => {
+    const t = await stack(
+      [
+        'services:',
+        '  sick:',
+        '    image: busybox',
+        '    command: ["sleep", "1000"]',
+        '    healthcheck:',
+        '      test: ["CMD", "false"]',
+        '      interval: 100ms',
+        '      retries: 2',
+        '  slow:',
+        '    image: busybox',
+        '    command: ["sleep", "1000"]',
+        '    healthcheck:',
+        '      test: ["CMD", "false"]',
+        '      interval: 100ms',
+        '      start_period: 60s',
+        '      start_interval: 100ms',
+        '    profiles: [slow]',
+        '',
+      ].join('\n'),
+    );
+    const sick = await t.cli(['up', '-d', '--wait']);
+    assert.is(sick.code, 1);
+    assert.match(sick.stderr, /container \S+-sick-1 is unhealthy/);
+    const slow = await t.cli([
+      '--profile',
+      'slow',
+      'up',
+      '-d',
+      '--wait',
+      '--wait-timeout',
+      '1',
+      'slow',
+    ]);
+    assert.is(slow.code, 1);
+    assert.match(slow.stderr, 'the services were not ready within 1s');
   });
 });
 
