@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { ConflictError, RuntimeError, TsComposeError } from '../../errors.js';
 import {
@@ -15,7 +16,7 @@ import {
 import type { Engine } from '../engine.js';
 import { ImageRepository } from '../image/repository.js';
 import type { ImageConfig } from '../image/types.js';
-import { chooseRuntime, findConmon, type RuntimeBinary } from '../runtime/choose.js';
+import { chooseRuntime, findConmon } from '../runtime/choose.js';
 import { launchContainer } from '../runtime/conmon.js';
 import { readExit, waitForExit } from '../runtime/exit.js';
 import { OciRuntime } from '../runtime/runc.js';
@@ -68,7 +69,6 @@ export class ContainerManager {
   readonly cgroups: CgroupHost;
   private readonly images: ImageRepository;
   private readonly snapshots: Snapshotter;
-  private runtimeBinary?: RuntimeBinary;
   private ociRuntime?: OciRuntime;
   private conmonPath?: string;
 
@@ -85,11 +85,11 @@ export class ContainerManager {
   /** The OCI runtime, found on first use so that listing containers needs no runc. */
   get runtime(): OciRuntime {
     if (!this.ociRuntime) {
-      this.runtimeBinary = chooseRuntime({
+      const binary = chooseRuntime({
         override: this.options.runtime,
         pureCgroupV2: this.cgroups.version === 'v2' && !this.cgroups.hybrid,
       });
-      this.ociRuntime = new OciRuntime(this.runtimeBinary, this.pathsOf('').runtimeRoot);
+      this.ociRuntime = new OciRuntime(binary, this.pathsOf('').runtimeRoot);
     }
     return this.ociRuntime;
   }
@@ -127,7 +127,9 @@ export class ContainerManager {
     let record = this.refresh(id);
     if (record.state === 'running' || record.state === 'paused') return record;
     const paths = this.pathsOf(id);
-    await this.runtime.delete(id, { force: true });
+    // What an earlier run left in the runtime's state; a process spawn only when there is some.
+    if (existsSync(path.join(paths.runtimeRoot, id)))
+      await this.runtime.delete(id, { force: true });
     const imageConfig = await this.mountRoot(record, paths);
     await this.copyUpVolumes(record, paths);
     const cgroupsPath = containerCgroupPath(record.project, id);
@@ -156,7 +158,7 @@ export class ContainerManager {
           id,
           name: record.name,
           bundle: paths.bundle,
-          runtime: this.runtimeBinary!,
+          runtime: this.runtime.binary,
           runtimeRoot: paths.runtimeRoot,
           logPath: paths.log,
           exitDir: paths.exitDir,
