@@ -67,7 +67,7 @@ whenMet(test, containersRequirement, () => {
       'exec',
       '-T',
       '-u',
-      '65534:65534',
+      'nobody',
       '-w',
       '/tmp',
       '-e',

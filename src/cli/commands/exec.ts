@@ -13,7 +13,7 @@ export const execCommand: Command = {
     'tscompose exec [OPTIONS] SERVICE COMMAND [ARG...]',
     '',
     '  -T, --no-TTY          no terminal (the default when stdin is not one)',
-    '  -u, --user UID[:GID]  run as this user (numeric)',
+    '  -u, --user USER[:GROUP]  run as this user (a name in the image, or a uid)',
     '  -w, --workdir DIR     run in this directory',
     '  -e, --env KEY=VALUE   set a variable, repeatable',
     '  --index N             which replica (default 1)',
@@ -49,7 +49,7 @@ export const execCommand: Command = {
         const tty = !values['no-TTY'] && Boolean(process.stdin.isTTY);
         const line = deps.manager.execCommandLine(container.id, command, {
           tty,
-          user: parseUser(stringValue(values.user)),
+          user: stringValue(values.user),
           cwd: stringValue(values.workdir),
           env: envPairs(stringList(values.env), ctx.environment),
         });
@@ -74,14 +74,3 @@ export const execCommand: Command = {
       { quiet: true },
     ),
 };
-
-function parseUser(text: string | undefined): { uid: number; gid: number } | undefined {
-  if (text === undefined) return undefined;
-  const match = /^(\d+)(?::(\d+))?$/.exec(text);
-  if (!match) {
-    throw new UsageError(`exec --user takes UID[:GID] as numbers, not "${text}"`, {
-      hint: "names are resolved only for the service's own user: for example -u 1000:1000",
-    });
-  }
-  return { uid: Number(match[1]), gid: Number(match[2] ?? match[1]) };
-}

@@ -64,8 +64,11 @@ export const upCommand: Command = {
     return withStack(
       ctx,
       async ({ deps, project, graph, engine }) => {
-        // One supervisor at a time: while attached, this process is the keeper.
+        // One supervisor at a time: while attached, this process is the keeper. Detached,
+        // the keeper starts while the containers do, and takes them as they come.
         if (!values.detach) await stopKeeper(engine.paths, project.name);
+        const keeperReady = values.detach ? ensureKeeper(engine.paths, project.name) : undefined;
+        keeperReady?.catch(() => undefined);
         const result = await up(deps, project, graph, {
           services: positionals,
           noDeps: Boolean(values['no-deps']),
@@ -76,6 +79,7 @@ export const upCommand: Command = {
           timeoutMs: seconds(values.timeout, 'up --timeout'),
         });
         if (values.detach) {
+          await keeperReady;
           await ensureKeeper(engine.paths, project.name);
           try {
             if (values.wait) {

@@ -22,6 +22,7 @@ import { readExit, waitForExit } from '../runtime/exit.js';
 import { OciRuntime } from '../runtime/runc.js';
 import { parseSignal, signalDisposition } from '../runtime/signals.js';
 import { buildOciSpec, ociConfigJson } from '../runtime/spec/index.js';
+import { readUserDatabase, resolveUser } from '../runtime/spec/user.js';
 import type { ContainerSpec } from '../runtime/types.js';
 import { isMounted, mountOverlay, unmount } from '../snapshot/overlay.js';
 import { resolveInRoot } from '../snapshot/safe-path.js';
@@ -356,7 +357,8 @@ export class ContainerManager {
     args: string[],
     options: {
       tty: boolean;
-      user?: { uid: number; gid: number };
+      /** `name|uid[:group|gid]`, resolved in the container's own /etc/passwd and /etc/group. */
+      user?: string;
       cwd?: string;
       env?: Record<string, string>;
     },
@@ -379,11 +381,16 @@ export class ContainerManager {
       terminal: options.tty,
       env: [...(main.env ?? []), ...extra],
       cwd: options.cwd ?? main.cwd ?? '/',
-      ...(options.user ? { user: { uid: options.user.uid, gid: options.user.gid } } : {}),
+      ...(options.user ? { user: this.userIn(paths.rootfs, options.user) } : {}),
     };
     writeFileAtomic(file, JSON.stringify(processSpec));
     const line = this.runtime.execArgv(id, file, { tty: options.tty });
     return { ...line, done: () => rmSync(file, { force: true }) };
+  }
+
+  private userIn(rootfs: string, user: string) {
+    const resolved = resolveUser(user, [], readUserDatabase(rootfs));
+    return { uid: resolved.uid, gid: resolved.gid, additionalGids: resolved.additionalGids };
   }
 
   setHealth(id: string, health: ContainerRecord['health']): ContainerRecord {
