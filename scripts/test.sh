@@ -10,9 +10,9 @@ cd "$(dirname "$0")/.."
 # no one here wrote), htpasswd (apache2-utils), busybox-static and debootstrap (base
 # images), zstd (zstd layers) and attr (setfattr, for file capabilities in layers). The
 # containers run on runc under conmon, with catatonit as the init for `init: true`, and
-# iproute2 for network namespaces.
+# iproute2 for network namespaces; dig (bind9-dnsutils) checks the DNS responder.
 APT_PACKAGES=(docker-compose docker-registry skopeo umoci apache2-utils busybox-static debootstrap zstd attr
-  runc conmon catatonit iproute2)
+  runc conmon catatonit iproute2 bind9-dnsutils)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
 if [ "${#missing[@]}" -gt 0 ]; then
