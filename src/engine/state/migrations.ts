@@ -86,4 +86,32 @@ export const MIGRATIONS: readonly string[] = [
     created_at TEXT NOT NULL
   );
   `,
+  `
+  CREATE TABLE networks (
+    name TEXT PRIMARY KEY,               -- as Docker names it: <project>_<key>, or \`name:\`
+    project TEXT,                        -- null for networks made outside a project
+    bridge TEXT NOT NULL UNIQUE,         -- the Linux bridge: at most 15 characters
+    subnet TEXT NOT NULL,                -- IPv4 CIDR; overlaps are refused by the engine
+    gateway TEXT NOT NULL,               -- the bridge's own address
+    ip_range TEXT,                       -- dynamic leases only from here
+    internal INTEGER NOT NULL DEFAULT 0, -- no route out, no NAT
+    mtu INTEGER,
+    labels TEXT NOT NULL,                -- JSON
+    options TEXT NOT NULL,               -- JSON: driver_opts as given
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX networks_by_project ON networks(project);
+  CREATE TABLE ip_leases (
+    network TEXT NOT NULL REFERENCES networks(name),
+    container_id TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    mac TEXT NOT NULL,
+    ifname TEXT NOT NULL,                -- inside the container: eth0, eth1…
+    host_ifname TEXT NOT NULL,           -- the veth's host end, on the bridge
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (network, ip),
+    UNIQUE (network, container_id)
+  );
+  CREATE INDEX ip_leases_by_container ON ip_leases(container_id);
+  `,
 ];

@@ -1,0 +1,12 @@
+// The engine's network layer: bridges, namespaces, veths, leases and firewall rules.
+export { NetworkManager } from './manager.js';
+export type { AttachOptions, Attachment, NetworkManagerOptions } from './manager.js';
+export type { NetworkSpec } from './spec.js';
+export type { Lease, NetworkRecord } from './records.js';
+export { CHAINS, detectFirewall, noFirewall, type Firewall } from './firewall.js';
+export { IptablesFirewall, bridgeRules } from './iptables.js';
+export { NftFirewall, NFT_TABLE, nftBridgeRules } from './nft.js';
+export { CommandError, hostCommands, type CommandRunner } from './commands.js';
+export { DEFAULT_POOL } from './pool.js';
+export { DEFAULT_NETNS_DIR } from './namespaces.js';
+export { bridgeName, netnsName, vethName, ALIAS_PREFIX } from './names.js';

@@ -1,0 +1,120 @@
+import type { CommandRunner } from './commands.js';
+import { succeeds } from './commands.js';
+import { CHAINS, type Firewall } from './chains.js';
+
+type Table = 'filter' | 'nat';
+
+/** One rule: the table, the chain it is appended to, and its match and target. */
+export interface Rule {
+  table: Table;
+  chain: string;
+  spec: string[];
+}
+
+/**
+ * A bridge's rules, in order: its own traffic accepted; traffic to another engine bridge sent
+ * to the isolation chain; then out to the world and replies back in (NAT'd), or, for an
+ * internal network, anything crossing the bridge's edge dropped. Docker's bridge driver
+ * behaves the same; these are not its rules.
+ */
+export function bridgeRules(bridge: string, subnet: string, internal: boolean): Rule[] {
+  const forward = (spec: string[]): Rule => ({ table: 'filter', chain: CHAINS.forward, spec });
+  const rules: Rule[] = [
+    forward(['-i', bridge, '-o', bridge, '-j', 'ACCEPT']),
+    forward(['-i', bridge, '!', '-o', bridge, '-j', CHAINS.isolation]),
+    { table: 'filter', chain: CHAINS.isolation, spec: ['-o', bridge, '-j', 'DROP'] },
+  ];
+  if (internal) {
+    rules.push(forward(['-i', bridge, '!', '-o', bridge, '-j', 'DROP']));
+    rules.push(forward(['-o', bridge, '!', '-i', bridge, '-j', 'DROP']));
+    return rules;
+  }
+  rules.push(forward(['-i', bridge, '!', '-o', bridge, '-j', 'ACCEPT']));
+  const established = ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED'];
+  rules.push(forward(['-o', bridge, ...established, '-j', 'ACCEPT']));
+  rules.push({
+    table: 'nat',
+    chain: CHAINS.postrouting,
+    spec: ['-s', subnet, '!', '-o', bridge, '-j', 'MASQUERADE'],
+  });
+  return rules;
+}
+
+/** The chains, and the jumps from the built-in ones, that the rules live in. */
+const SETUP: { table: Table; chain: string; from?: string }[] = [
+  { table: 'filter', chain: CHAINS.isolation },
+  { table: 'filter', chain: CHAINS.forward, from: 'FORWARD' },
+  { table: 'nat', chain: CHAINS.postrouting, from: 'POSTROUTING' },
+];
+
+/** iptables, legacy or nf_tables backend: the same commands either way. */
+export class IptablesFirewall implements Firewall {
+  constructor(
+    private readonly run: CommandRunner,
+    readonly command = 'iptables',
+  ) {}
+
+  async allowBridge(bridge: string, subnet: string, internal: boolean): Promise<void> {
+    await this.setup();
+    const wanted = bridgeRules(bridge, subnet, internal);
+    const present = await this.rulesOf(bridge);
+    const same =
+      present.length === wanted.length &&
+      wanted.every((rule) => present.some((have) => sameRule(rule, have)));
+    if (same) return;
+    // Order matters within a bridge's rules: a partial set is replaced as a whole.
+    for (const rule of present) await this.iptables(rule.table, ['-D', rule.chain, ...rule.spec]);
+    for (const rule of wanted) await this.iptables(rule.table, ['-A', rule.chain, ...rule.spec]);
+  }
+
+  async removeBridge(bridge: string): Promise<void> {
+    for (const rule of await this.rulesOf(bridge)) {
+      await this.iptables(rule.table, ['-D', rule.chain, ...rule.spec]);
+    }
+  }
+
+  /** The rules in the engine's chains that name `bridge` as their in or out interface. */
+  async rulesOf(bridge: string): Promise<Rule[]> {
+    const rules: Rule[] = [];
+    for (const { table, chain } of SETUP) {
+      let listing: string;
+      try {
+        listing = await this.iptables(table, ['-S', chain]);
+      } catch {
+        continue; // the chain was never made: nothing of this bridge in it
+      }
+      for (const line of listing.split('\n')) {
+        const words = line.trim().split(/\s+/);
+        if (words[0] !== '-A' || words[1] !== chain) continue;
+        const spec = words.slice(2);
+        const names = spec.some((w, i) => w === bridge && ['-i', '-o'].includes(spec[i - 1]!));
+        if (names) rules.push({ table, chain, spec });
+      }
+    }
+    return rules;
+  }
+
+  private async setup(): Promise<void> {
+    for (const { table, chain, from } of SETUP) {
+      if (!(await succeeds(this.run, this.command, ['-w', '-t', table, '-S', chain]))) {
+        // Another process may make it at the same moment: only a chain still missing is an error.
+        const made = await succeeds(this.run, this.command, ['-w', '-t', table, '-N', chain]);
+        if (!made) await this.iptables(table, ['-S', chain]);
+      }
+      if (from === undefined) continue;
+      const jump = [from, '-j', chain];
+      if (!(await succeeds(this.run, this.command, ['-w', '-t', table, '-C', ...jump]))) {
+        await this.iptables(table, ['-I', from, '1', '-j', chain]);
+      }
+    }
+  }
+
+  private iptables(table: Table, args: string[]): Promise<string> {
+    return this.run(this.command, ['-w', '-t', table, ...args]);
+  }
+}
+
+/** iptables -S prints a rule's words in its own order and spelling: compare as it prints. */
+function sameRule(a: Rule, b: Rule): boolean {
+  return a.table === b.table && a.chain === b.chain && a.spec.join(' ') === b.spec.join(' ');
+}

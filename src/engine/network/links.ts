@@ -1,0 +1,93 @@
+import { ConflictError } from '../../errors.js';
+import { ALIAS_PREFIX } from './names.js';
+import type { IpRoute } from './iproute.js';
+import type { NetworkRecord } from './records.js';
+
+/** The bridge as the record describes it: made if missing, addressed, up. Idempotent. */
+export async function setUpBridge(ip: IpRoute, network: NetworkRecord, alias: string) {
+  const { bridge } = network;
+  const link = await ip.link(bridge);
+  if (link && link.linkinfo?.info_kind !== 'bridge') {
+    const kind = link.linkinfo?.info_kind ?? 'device';
+    throw new ConflictError(
+      `network "${network.name}" needs bridge ${bridge}, but it is a ${kind}`,
+      {
+        hint: `name another bridge in driver_opts (com.docker.network.bridge.name), or delete ${bridge}`,
+      },
+    );
+  }
+  if (!link) {
+    const mtu = network.mtu === undefined ? [] : ['mtu', String(network.mtu)];
+    await ip.ip(['link', 'add', 'name', bridge, ...mtu, 'type', 'bridge']);
+  }
+  // A bridge someone else made (named in driver_opts) is used, not relabelled or deleted.
+  if (!link || isOurs(link.ifalias)) await ip.ip(['link', 'set', 'dev', bridge, 'alias', alias]);
+  const prefix = network.subnet.split('/')[1]!;
+  await ip.ip(['addr', 'replace', `${network.gateway}/${prefix}`, 'dev', bridge]);
+  await ip.ip(['link', 'set', 'dev', bridge, 'up']);
+}
+
+/** Deletes the bridge if the engine made it; from someone else's, takes only its address. */
+export async function tearDownBridge(ip: IpRoute, network: NetworkRecord): Promise<void> {
+  const link = await ip.link(network.bridge);
+  if (!link) return;
+  if (isOurs(link.ifalias)) {
+    await ip.ip(['link', 'del', 'dev', network.bridge]);
+    return;
+  }
+  const address = `${network.gateway}/${network.subnet.split('/')[1]!}`;
+  if ((await ip.addresses(network.bridge)).includes(address)) {
+    await ip.ip(['addr', 'del', address, 'dev', network.bridge]);
+  }
+}
+
+export interface Veth {
+  bridge: string;
+  /** The end on the bridge, in the host's namespace. */
+  hostIfname: string;
+  alias: string;
+  /** The container's namespace, by path, and the end's name inside it. */
+  netns: string;
+  ifname: string;
+  mac: string;
+  /** `10.89.0.2/24`. */
+  address: string;
+  gateway: string;
+  mtu?: number;
+  defaultRoute: boolean;
+}
+
+/**
+ * A veth pair whose one end is on the bridge and the other, made inside the container's
+ * namespace directly (no rename, no clash with the host's names), carries the address.
+ * Running it again converges: a half-made pair is made again.
+ */
+export async function plugVeth(host: IpRoute, veth: Veth): Promise<void> {
+  const inside = host.inNamespace(veth.netns);
+  const hostEnd = await host.link(veth.hostIfname);
+  const innerEnd = await inside.link(veth.ifname);
+  if (hostEnd && !innerEnd) await host.ip(['link', 'del', 'dev', veth.hostIfname]);
+  if (!hostEnd || !innerEnd) {
+    const mtu = veth.mtu === undefined ? [] : ['mtu', String(veth.mtu)];
+    await host.ip([
+      'link', 'add', veth.hostIfname, ...mtu, 'type', 'veth',
+      'peer', 'name', veth.ifname, ...mtu, 'address', veth.mac, 'netns', veth.netns,
+    ]); // prettier-ignore
+  }
+  await host.ip(['link', 'set', 'dev', veth.hostIfname, 'alias', veth.alias]);
+  await host.ip(['link', 'set', 'dev', veth.hostIfname, 'master', veth.bridge, 'up']);
+  await inside.ip(['addr', 'replace', veth.address, 'dev', veth.ifname]);
+  await inside.ip(['link', 'set', 'dev', veth.ifname, 'up']);
+  if (veth.defaultRoute) {
+    await inside.ip(['route', 'replace', 'default', 'via', veth.gateway, 'dev', veth.ifname]);
+  }
+}
+
+/** Deleting one end of a veth deletes both. */
+export async function unplugVeth(host: IpRoute, hostIfname: string): Promise<void> {
+  if (await host.link(hostIfname)) await host.ip(['link', 'del', 'dev', hostIfname]);
+}
+
+function isOurs(alias: string | undefined): boolean {
+  return alias?.startsWith(`${ALIAS_PREFIX}:`) ?? false;
+}
