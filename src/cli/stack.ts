@@ -96,9 +96,9 @@ export class ProgressPrinter {
     const subject =
       event.kind === 'container'
         ? `Container ${event.name}`
-        : event.kind === 'volume'
-          ? `Volume ${event.name}`
-          : `Image ${event.image}`;
+        : event.kind === 'image'
+          ? `Image ${event.image}`
+          : `${event.kind === 'volume' ? 'Volume' : 'Network'} ${event.name}`;
     const action = event.done ? this.paint(event.action, '32') : event.action;
     this.out.stderr.write(` ${subject}  ${action}\n`);
   }

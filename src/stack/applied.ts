@@ -7,9 +7,6 @@ import type { Service } from '../planner/model.js';
  */
 export const NOT_APPLIED_YET: Record<string, string> = {
   ports: 'published ports are not proxied yet: the port is not reachable from the host',
-  expose: 'nothing to do until stack networks exist',
-  networks: 'stack networks are not created yet: the service runs with loopback only',
-  links: 'links need stack networks, which are not created yet',
   volumes_from: 'volumes are not shared between containers yet',
   secrets: 'secrets are not mounted into containers yet',
   configs: 'configs are not mounted into containers yet',
@@ -18,7 +15,6 @@ export const NOT_APPLIED_YET: Record<string, string> = {
   pre_stop: 'lifecycle hooks are not run yet',
   tty: 'containers get no terminal yet; their output is logged as lines',
   stdin_open: 'standard input is not attached to containers yet',
-  mac_address: 'needs stack networks, which are not created yet',
 };
 
 /** The keys of NOT_APPLIED_YET this service uses, with the reason for each. */
@@ -27,15 +23,8 @@ export function notAppliedYet(service: Service): { key: string; reason: string }
   for (const [key, reason] of Object.entries(NOT_APPLIED_YET)) {
     const value = service[key];
     if (value === undefined || value === false) continue;
-    if (key === 'networks' && onlyDefault(service)) continue;
     if (Array.isArray(value) && value.length === 0) continue;
     found.push({ key, reason });
   }
   return found;
-}
-
-/** `networks: {default: null}` is what every service gets: no more than loopback either. */
-function onlyDefault(service: Service): boolean {
-  const names = Object.keys(service.networks ?? {});
-  return names.length === 0 || (names.length === 1 && names[0] === 'default');
 }

@@ -26,7 +26,7 @@ export interface ControlReply {
  */
 export async function serveControl(
   socketPath: string,
-  handle: (request: ControlRequest) => ControlReply,
+  handle: (request: ControlRequest) => ControlReply | Promise<ControlReply>,
 ): Promise<net.Server> {
   mkdirSync(path.dirname(socketPath), { recursive: true });
   rmSync(socketPath, { force: true });
@@ -40,13 +40,10 @@ export async function serveControl(
       while ((at = buffer.indexOf('\n')) >= 0) {
         const line = buffer.slice(0, at);
         buffer = buffer.slice(at + 1);
-        let reply: ControlReply;
-        try {
-          reply = handle(JSON.parse(line) as ControlRequest);
-        } catch (error) {
-          reply = { ok: false, error: String(error) };
-        }
-        socket.write(`${JSON.stringify(reply)}\n`);
+        Promise.resolve()
+          .then(() => handle(JSON.parse(line) as ControlRequest))
+          .catch((error: unknown) => ({ ok: false, error: String(error) }))
+          .then((reply) => socket.write(`${JSON.stringify(reply)}\n`));
       }
     });
   });
@@ -61,7 +58,7 @@ export async function serveControl(
 export function controlRequest(
   socketPath: string,
   request: ControlRequest,
-  timeoutMs = 2000,
+  timeoutMs = 10_000,
 ): Promise<ControlReply | undefined> {
   return new Promise((resolve) => {
     const socket = net.createConnection(socketPath);

@@ -3,6 +3,7 @@ import { stopOrder, type ServiceGraph } from '../planner/graph.js';
 import type { Project } from '../planner/model.js';
 import { VolumeStore } from '../engine/volumes/store.js';
 import { narrator, type StackDeps } from './events.js';
+import { removeNetworks } from './networks.js';
 
 export interface DownOptions {
   removeOrphans?: boolean;
@@ -55,7 +56,12 @@ export async function down(
       }),
     );
   }
-  if (manager.list(project.name).length === 0) await manager.removeProjectCgroup(project.name);
+  if (manager.list(project.name).length === 0) {
+    await manager.removeProjectCgroup(project.name);
+    for (const name of await removeNetworks(deps, project)) {
+      deps.onEvent({ kind: 'network', name, action: 'Removed', done: true });
+    }
+  }
   if (options.volumes) removeVolumes(deps, project);
   return removed;
 }

@@ -12,7 +12,7 @@ export type StackEvent =
       done: boolean;
     }
   | { kind: 'image'; image: string; services: string[]; action: string; done: boolean }
-  | { kind: 'volume'; name: string; action: string; done: boolean }
+  | { kind: 'volume' | 'network'; name: string; action: string; done: boolean }
   | { kind: 'warning'; message: string };
 
 export interface StackDeps {

@@ -3,6 +3,7 @@ import type { ContainerRecord } from '../engine/containers/records.js';
 import type { ImageConfig } from '../engine/image/types.js';
 import { lastEventId } from '../engine/state/events.js';
 import type { StackDeps } from './events.js';
+import { StackDiscovery } from './discovery.js';
 import { healthPlan, monitorHealth } from './health.js';
 import { readSupervision, RESET_AFTER_MS, restartDelay, shouldRestart } from './restart.js';
 
@@ -10,8 +11,12 @@ export interface KeeperOptions {
   signal: AbortSignal;
   /** How often to look for containers started by someone else (`up`, `start`). */
   scanMs?: number;
-  /** Leave when the project has no containers left (the detached keeper does). */
+  /**
+   * Leave when the project has no containers left (the detached keeper does): once it has
+   * seen some, or after `idleMs` (10 s) of seeing none, since `up` starts it early.
+   */
   exitWhenEmpty?: boolean;
+  idleMs?: number;
   log?: (line: string) => void;
 }
 
@@ -31,6 +36,7 @@ export class Keeper {
   private readonly restarting = new Set<string>();
   private seenEvent = -1;
   private wake?: () => void;
+  private readonly reloads: (() => void)[] = [];
 
   constructor(
     private readonly deps: StackDeps,
@@ -42,11 +48,18 @@ export class Keeper {
     const { signal } = options;
     const log = options.log ?? (() => undefined);
     const scanMs = options.scanMs ?? 500;
+    const idleUntil = Date.now() + (options.idleMs ?? 10_000);
+    let seen = false;
+    const discovery = new StackDiscovery(this.deps.engine, this.deps.manager, this.project, log);
     log(`keeper for ${this.project} started (pid ${process.pid})`);
     try {
       while (!signal.aborted) {
-        const containers = this.scan(log);
-        if (options.exitWhenEmpty && containers.length === 0) {
+        const { containers, changed } = this.scan(log);
+        if (changed) await discovery.sync(containers);
+        for (const done of this.reloads.splice(0)) done();
+        seen ||= containers.length > 0;
+        const empty = containers.length === 0 && (seen || Date.now() > idleUntil);
+        if (options.exitWhenEmpty && empty) {
           log(`no containers left in ${this.project}: leaving`);
           return;
         }
@@ -62,22 +75,29 @@ export class Keeper {
     } finally {
       for (const watch of this.watches.values()) watch.controller.abort();
       this.watches.clear();
+      await discovery.close();
+      for (const done of this.reloads.splice(0)) done();
       log(`keeper for ${this.project} stopped`);
     }
   }
 
-  /** Look again now: the CLI says so after it started or recreated containers. */
-  reload(): void {
+  /**
+   * Look again now: the CLI says so after it started or recreated containers, and hears
+   * back once their healthchecks, names and restart policies are in hand.
+   */
+  reload(): Promise<void> {
     this.seenEvent = -1;
+    const done = new Promise<void>((resolve) => this.reloads.push(resolve));
     this.wake?.();
+    return done;
   }
 
   /** Starts watching every running container it does not watch yet. */
-  private scan(log: (line: string) => void): ContainerRecord[] {
+  private scan(log: (line: string) => void): { containers: ContainerRecord[]; changed: boolean } {
     const { manager, engine } = this.deps;
     const latest = lastEventId(engine.db);
     const containers = manager.list(this.project);
-    if (latest === this.seenEvent) return containers;
+    if (latest === this.seenEvent) return { containers, changed: false };
     this.seenEvent = latest;
     for (const container of containers) {
       if (this.watches.has(container.id) || this.restarting.has(container.id)) continue;
@@ -87,7 +107,7 @@ export class Keeper {
         void this.exited(container.id, log);
       }
     }
-    return containers;
+    return { containers, changed: true };
   }
 
   private watch(container: ContainerRecord, log: (line: string) => void): void {

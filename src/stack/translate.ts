@@ -28,6 +28,8 @@ export interface TranslateInput {
   peers: Peers;
   /** The host's tini or catatonit, for `init: true`. */
   initPath?: () => string;
+  /** The namespace made for the container on its stack networks, when it has them. */
+  network?: NetworkMode;
   /** The directory of a named volume, created on first use (or an external one found). */
   volumeDir?: (name: string, options: { external: boolean; where: string }) => string;
   oneoff?: boolean;
@@ -79,7 +81,7 @@ export function translateService(input: TranslateInput): Translated {
     workingDir: service.working_dir,
     hostname: service.hostname ?? (service.network_mode === 'host' ? undefined : id.slice(0, 12)),
     domainname: service.domainname,
-    network: networkMode(service, input.peers, at('network_mode')),
+    network: input.network ?? networkMode(service, input.peers, at('network_mode')),
     ipc: namespaceMode(service.ipc, input.peers, at('ipc')),
     pid: namespaceMode(service.pid, input.peers, at('pid')),
     capAdd: service.cap_add,

@@ -13,7 +13,9 @@ import { resolveImages, type PullPolicy } from './images.js';
 import { HealthBoard } from './board.js';
 import { supervisionOf } from './restart.js';
 import { selectServices } from './select.js';
-import { translateService, type Peers } from './translate.js';
+import { containerName, translateService, type Peers } from './translate.js';
+import { prepareNetwork, usesStackNetworks } from './networks.js';
+import { NetworkManager } from '../engine/network/index.js';
 
 export interface UpOptions {
   services?: string[];
@@ -198,30 +200,7 @@ async function convergeService(
       current = await manager.stop(current.id, { timeoutMs: stopTimeout(service, options) });
     }
     onRecreate(!current);
-    if (!current) {
-      const id = randomBytes(32).toString('hex');
-      const translated = translateService({
-        project,
-        service,
-        number,
-        id,
-        imageId,
-        peers: peersOf(deps, project),
-        initPath: deps.initPath,
-        volumeDir: volumeDirs(deps, project),
-      });
-      say(translated.spec, 'Creating', false);
-      current = await manager.create({
-        spec: translated.spec,
-        service: service.name,
-        number,
-        imageRef: service.image,
-        configHash: translated.configHash,
-        etc: translated.etc,
-        supervision: { ...supervisionOf(service) },
-      });
-      say(current, 'Created', true);
-    }
+    if (!current) current = await createContainer(deps, project, service, number, imageId, say);
     if (current.state === 'running' || current.state === 'paused') {
       say(current, 'Running', true);
       results.push(current);
@@ -233,6 +212,55 @@ async function convergeService(
     results.push(current);
   }
   return results;
+}
+
+/** A new container of the service: its networks first, then the engine's record. */
+async function createContainer(
+  deps: StackDeps,
+  project: Project,
+  service: Service,
+  number: number,
+  imageId: string,
+  say: (record: { name: string }, action: string, done: boolean) => void,
+): Promise<ContainerRecord> {
+  const id = randomBytes(32).toString('hex');
+  const name = containerName(project, service, number);
+  say({ name }, 'Creating', false);
+  const network = usesStackNetworks(service)
+    ? await prepareNetwork(deps, project, service, id, name)
+    : undefined;
+  try {
+    const translated = translateService({
+      project,
+      service,
+      number,
+      id,
+      imageId,
+      network: network?.mode,
+      peers: peersOf(deps, project),
+      initPath: deps.initPath,
+      volumeDir: volumeDirs(deps, project),
+    });
+    const { etc } = translated;
+    const created = await deps.manager.create({
+      spec: translated.spec,
+      service: service.name,
+      number,
+      imageRef: service.image,
+      configHash: translated.configHash,
+      etc: {
+        ...etc,
+        hosts: [...(network?.hosts ?? []), ...etc.hosts],
+        dns: etc.dns?.length ? etc.dns : network?.dns,
+      },
+      supervision: { ...supervisionOf(service), discovery: network?.discovery },
+    });
+    say(created, 'Created', true);
+    return created;
+  } catch (error) {
+    if (network) await new NetworkManager(deps.engine).deleteNamespace(id);
+    throw error;
+  }
 }
 
 function startHealth(
@@ -300,24 +328,10 @@ async function handleOrphans(deps: StackDeps, project: Project, remove: boolean)
   });
 }
 
-/**
- * What of the services does not run as the files say, and why: one line per key and
- * service, and one for every service left with loopback only.
- */
+/** What of the services does not run as the files say, and why: one line per key and service. */
 function warnNotApplied(deps: StackDeps, project: Project, names: string[]): void {
-  const isolated = names.filter((name) => {
-    const mode = project.services[name]!.network_mode;
-    return mode === undefined || mode === 'bridge' || mode === 'default';
-  });
-  if (isolated.length > 0) {
-    deps.onEvent({
-      kind: 'warning',
-      message: `stack networks are not created yet: ${isolated.join(', ')} run with loopback only (network_mode: host shares the host's network)`,
-    });
-  }
   for (const name of names) {
     for (const { key, reason } of notAppliedYet(project.services[name]!)) {
-      if (key === 'expose' || key === 'networks') continue;
       deps.onEvent({ kind: 'warning', message: `services.${name}.${key}: ${reason}` });
     }
   }

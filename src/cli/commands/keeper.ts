@@ -41,9 +41,9 @@ export const keeperCommand: Command = {
       );
       const controller = new AbortController();
       const files = keeperPaths(engine.paths.run, project);
-      const server = await serveControl(files.socket, (request) => {
+      const server = await serveControl(files.socket, async (request) => {
         if (request.op === 'stop') setImmediate(() => controller.abort());
-        if (request.op === 'reload') keeper.reload();
+        if (request.op === 'reload') await keeper.reload();
         return { ok: true, pid: process.pid, project };
       });
       writeFileAtomic(files.pid, `${process.pid}\n`);

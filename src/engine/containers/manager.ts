@@ -15,6 +15,7 @@ import {
 } from '../cgroups/index.js';
 import type { Engine } from '../engine.js';
 import { ImageRepository } from '../image/repository.js';
+import { NetworkManager } from '../network/index.js';
 import type { ImageConfig } from '../image/types.js';
 import { chooseRuntime, findConmon } from '../runtime/choose.js';
 import { launchContainer } from '../runtime/conmon.js';
@@ -268,6 +269,11 @@ export class ContainerManager {
     }
     const paths = this.pathsOf(id);
     await this.cleanUpAfterExit(record, paths);
+    // The namespace made for it on its networks, and its addresses there.
+    const networks = new NetworkManager(this.engine);
+    if (networks.leasesOf(id).length > 0 || existsSync(networks.namespacePath(id))) {
+      await networks.deleteNamespace(id);
+    }
     rmSync(paths.bundle, { recursive: true, force: true });
     rmSync(paths.dir, { recursive: true, force: true });
     this.records.delete(id);

@@ -118,6 +118,11 @@ export class NetworkManager {
     return this.table.list(project);
   }
 
+  /** Every address the container holds, on any network. */
+  leasesOf(containerId: string): Lease[] {
+    return this.table.leasesOf(containerId);
+  }
+
   leases(network: string): Lease[] {
     return this.table.leases(network);
   }

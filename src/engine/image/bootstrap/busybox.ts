@@ -24,6 +24,11 @@ export interface BusyboxOptions {
 const PASSWD =
   'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n';
 const GROUP = 'root:x:0:\nnobody:x:65534:\n';
+/**
+ * Debian's static busybox is linked with glibc, whose getaddrinfo (wget, nc) crashes in a
+ * root file system with no nsswitch.conf; with one it reads /etc/hosts and DNS itself.
+ */
+const NSSWITCH = 'hosts: files dns\n';
 const DIRECTORIES: [string, number][] = [
   ['bin', 0o755],
   ['dev', 0o755],
@@ -43,7 +48,7 @@ const DIRECTORIES: [string, number][] = [
 /**
  * A busybox image made from the host's static busybox, with no registry: the binary at
  * /bin/busybox, every applet it lists as a link to it, /etc/passwd and /etc/group with
- * root and nobody, /tmp with mode 1777, and `CMD ["sh"]`. The layer is the same bytes
+ * root and nobody, /etc/nsswitch.conf, /tmp with mode 1777, and `CMD ["sh"]`. The layer is the same bytes
  * for the same binary (entries carry the binary's modification time and owner 0).
  */
 export async function bootstrapBusybox(
@@ -154,6 +159,7 @@ function busyboxTree(binary: string, applets: string[], links: 'symlink' | 'hard
     pack.entry({ ...base, name, type: 'file', mode }, data);
   file('bin/busybox', readFileSync(binary), 0o755);
   file('etc/group', GROUP, 0o644);
+  file('etc/nsswitch.conf', NSSWITCH, 0o644);
   file('etc/passwd', PASSWD, 0o644);
   for (const applet of applets) {
     const link: Partial<Header> & { name: string } =
