@@ -38,8 +38,11 @@ export function eventsCommandWith(options: EventsOptions = {}): Command {
           const services = ctx.args.positionals;
           // Only to refuse a service the project does not have, with the usual message.
           containersOf(deps, project, services);
+          // Containers' events, as docker compose events shows (networks and volumes have
+          // their own in the log, for the engine's commands).
           const wanted = (event: EngineEvent) =>
-            services.length === 0 || services.includes(String(event.data.service ?? ''));
+            event.type === 'container' &&
+            (services.length === 0 || services.includes(String(event.data.service ?? '')));
           const format = ctx.args.values.json ? eventJson : eventLine;
           const interrupt = interruption(options.signal);
           try {
