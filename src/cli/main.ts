@@ -35,6 +35,7 @@ const COMMANDS: Record<string, Entry> = {
   top: async () => (await import('./commands/top.js')).topCommand,
   events: async () => (await import('./commands/events.js')).eventsCommand,
   ls: async () => (await import('./commands/ls.js')).lsCommand,
+  port: async () => (await import('./commands/port.js')).portCommand,
   push: async () => (await import('./commands/push.js')).pushCommand,
   version: async () => versionCommand,
 };

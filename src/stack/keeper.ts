@@ -4,6 +4,7 @@ import type { ImageConfig } from '../engine/image/types.js';
 import { lastEventId } from '../engine/state/events.js';
 import type { StackDeps } from './events.js';
 import { StackDiscovery } from './discovery.js';
+import { StackPorts } from './ports.js';
 import { healthPlan, monitorHealth } from './health.js';
 import { readSupervision, RESET_AFTER_MS, restartDelay, shouldRestart } from './restart.js';
 
@@ -51,11 +52,17 @@ export class Keeper {
     const idleUntil = Date.now() + (options.idleMs ?? 10_000);
     let seen = false;
     const discovery = new StackDiscovery(this.deps.engine, this.deps.manager, this.project, log);
+    const ports = new StackPorts(this.deps.manager, log);
     log(`keeper for ${this.project} started (pid ${process.pid})`);
     try {
       while (!signal.aborted) {
         const { containers, changed } = this.scan(log);
-        if (changed) await discovery.sync(containers);
+        if (changed) {
+          // A failure here is logged and tried again on the next change, never fatal: the
+          // keeper's other duties (health, restarts) must go on.
+          await discovery.sync(containers).catch((error) => log(`names: ${String(error)}`));
+          await ports.sync(containers).catch((error) => log(`ports: ${String(error)}`));
+        }
         for (const done of this.reloads.splice(0)) done();
         seen ||= containers.length > 0;
         const empty = containers.length === 0 && (seen || Date.now() > idleUntil);
@@ -76,6 +83,7 @@ export class Keeper {
       for (const watch of this.watches.values()) watch.controller.abort();
       this.watches.clear();
       await discovery.close();
+      await ports.close();
       for (const done of this.reloads.splice(0)) done();
       log(`keeper for ${this.project} stopped`);
     }

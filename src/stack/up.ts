@@ -15,6 +15,7 @@ import { supervisionOf } from './restart.js';
 import { selectServices } from './select.js';
 import { containerName, translateService, type Peers } from './translate.js';
 import { prepareNetwork, usesStackNetworks } from './networks.js';
+import { checkPortsFree } from './ports.js';
 import { NetworkManager } from '../engine/network/index.js';
 
 export interface UpOptions {
@@ -50,6 +51,7 @@ export async function up(
   const names = selectServices(project, graph, options.services ?? [], !options.noDeps);
   const imageIds = await resolveImages(deps, project, names, options.pull);
   await handleOrphans(deps, project, Boolean(options.removeOrphans));
+  await checkPortsFree(project, names, deps.manager);
   warnNotApplied(deps, project, names);
 
   const health = new HealthBoard(deps.manager);
@@ -253,7 +255,11 @@ async function createContainer(
         hosts: [...(network?.hosts ?? []), ...etc.hosts],
         dns: etc.dns?.length ? etc.dns : network?.dns,
       },
-      supervision: { ...supervisionOf(service), discovery: network?.discovery },
+      supervision: {
+        ...supervisionOf(service),
+        discovery: network?.discovery,
+        ports: service.ports,
+      },
     });
     say(created, 'Created', true);
     return created;

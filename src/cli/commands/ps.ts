@@ -74,7 +74,7 @@ export const psCommand: Command = {
           c.service ?? '',
           `${humanDuration(now - Date.parse(c.createdAt))} ago`,
           statusOf(c, now),
-          '',
+          portsOf(c),
         ]);
         print(
           ctx.out,
@@ -110,6 +110,11 @@ export function statusOf(c: ContainerRecord, now: number): string {
   return c.health ? `${up} (${c.health})` : up;
 }
 
+/** Docker's PORTS column: `0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp`. */
+export function portsOf(c: ContainerRecord): string {
+  return c.ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.target}/${p.protocol}`).join(', ');
+}
+
 function toJson(c: ContainerRecord, command: string, now: number) {
   return {
     Command: `"${command}"`,
@@ -124,7 +129,12 @@ function toJson(c: ContainerRecord, command: string, now: number) {
     Name: c.name,
     Names: c.name,
     Project: c.project,
-    Publishers: [],
+    Publishers: c.ports.map((p) => ({
+      URL: p.hostIp,
+      TargetPort: p.target,
+      PublishedPort: p.hostPort,
+      Protocol: p.protocol,
+    })),
     RunningFor: `${humanDuration(now - Date.parse(c.createdAt))} ago`,
     Service: c.service ?? '',
     State: c.state,

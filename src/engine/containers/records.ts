@@ -19,6 +19,8 @@ export interface ContainerRecord {
   labels: Record<string, string>;
   /** What the stack asked for its supervision; opaque to the engine. */
   supervision: Record<string, unknown> | null;
+  /** The host ports published for it right now (the keeper's proxies). */
+  ports: PublishedPort[];
   state: ContainerStatus;
   pid: number | null;
   conmonPid: number | null;
@@ -45,6 +47,7 @@ interface Row {
   spec: string;
   labels: string;
   supervision: string | null;
+  ports: string | null;
   state: ContainerStatus;
   pid: number | null;
   conmon_pid: number | null;
@@ -56,6 +59,13 @@ interface Row {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+}
+
+export interface PublishedPort {
+  hostIp: string;
+  hostPort: number;
+  target: number;
+  protocol: 'tcp' | 'udp';
 }
 
 export interface NewContainer {
@@ -82,6 +92,7 @@ export type ContainerUpdate = Partial<
     | 'stoppedByUser'
     | 'startedAt'
     | 'finishedAt'
+    | 'ports'
   >
 >;
 
@@ -96,6 +107,7 @@ const COLUMNS: Record<keyof ContainerUpdate, string> = {
   stoppedByUser: 'stopped_by_user',
   startedAt: 'started_at',
   finishedAt: 'finished_at',
+  ports: 'ports',
 };
 
 /** The containers table: what the engine created, and what it last knew of each. */
@@ -140,9 +152,7 @@ export class ContainerRecords {
     const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
     if (entries.length > 0) {
       const sets = entries.map(([key]) => `${COLUMNS[key as keyof ContainerUpdate]} = ?`);
-      const values = entries.map(([, value]) =>
-        typeof value === 'boolean' ? Number(value) : value,
-      );
+      const values = entries.map(([, value]) => column(value));
       this.db.prepare(`UPDATE containers SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
     }
     return this.get(id);
@@ -159,7 +169,7 @@ export class ContainerRecords {
   ): ContainerRecord | undefined {
     const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
     const sets = entries.map(([key]) => `${COLUMNS[key as keyof ContainerUpdate]} = ?`);
-    const values = entries.map(([, value]) => (typeof value === 'boolean' ? Number(value) : value));
+    const values = entries.map(([, value]) => column(value));
     const result = this.db
       .prepare(
         `UPDATE containers SET ${sets.join(', ')} WHERE id = ? AND state IN (${from.map(() => '?').join(', ')})`,
@@ -225,6 +235,13 @@ export class ContainerRecords {
   }
 }
 
+/** A value as SQLite stores it: booleans as 0 or 1, lists as JSON. */
+function column(value: unknown): string | number | null {
+  if (typeof value === 'boolean') return Number(value);
+  if (Array.isArray(value)) return JSON.stringify(value);
+  return value as string | number | null;
+}
+
 function fromRow(row: Row): ContainerRecord {
   return {
     id: row.id,
@@ -239,6 +256,7 @@ function fromRow(row: Row): ContainerRecord {
     spec: JSON.parse(row.spec) as ContainerSpec,
     labels: JSON.parse(row.labels) as Record<string, string>,
     supervision: row.supervision ? (JSON.parse(row.supervision) as Record<string, unknown>) : null,
+    ports: row.ports ? (JSON.parse(row.ports) as PublishedPort[]) : [],
     state: row.state,
     pid: row.pid,
     conmonPid: row.conmon_pid,

@@ -114,4 +114,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX ip_leases_by_container ON ip_leases(container_id);
   `,
+  `
+  -- The host ports the keeper's proxies hold for the container, as JSON, for ps and port.
+  ALTER TABLE containers ADD COLUMN ports TEXT;
+  `,
 ];
