@@ -39,7 +39,10 @@ tscompose graph
 tscompose up -d --wait
 tscompose ps
 echo >&2
-echo "The web service answers inside its container (published ports arrive next):" >&2
-tscompose exec -T web wget -q -O - http://127.0.0.1:8080/ | head -5
+echo "The web service on its published port, http://127.0.0.1:${WEB_PORT:-8080}/ :" >&2
+node -e 'fetch(process.argv[1]).then((r) => r.text()).then((t) => process.stdout.write(t))' \
+  "http://127.0.0.1:${WEB_PORT:-8080}/"
+echo "and the api, by name from inside web:" >&2
+tscompose exec -T web wget -q -O - http://api:9000/health
 echo >&2
 echo "Stop it with: cd samples/webapp && tscompose down" >&2
