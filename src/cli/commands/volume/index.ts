@@ -1,0 +1,12 @@
+import type { CommandGroup } from '../../context.js';
+
+/** `tscompose volume …`: each command loads only when used. */
+export const volumeGroup: CommandGroup = {
+  summary: 'Manage volumes: list, inspect, remove, prune',
+  commands: {
+    ls: async () => (await import('./ls.js')).volumeLsCommand,
+    inspect: async () => (await import('./inspect.js')).volumeInspectCommand,
+    rm: async () => (await import('./rm.js')).volumeRmCommand,
+    prune: async () => (await import('./rm.js')).volumePruneCommand,
+  },
+};
