@@ -36,6 +36,7 @@ const COMMANDS: Record<string, Entry> = {
   events: async () => (await import('./commands/events.js')).eventsCommand,
   ls: async () => (await import('./commands/ls.js')).lsCommand,
   port: async () => (await import('./commands/port.js')).portCommand,
+  cp: async () => (await import('./commands/cp.js')).cpCommand,
   volume: async () => (await import('./commands/volume/index.js')).volumeGroup,
   push: async () => (await import('./commands/push.js')).pushCommand,
   version: async () => versionCommand,

@@ -33,6 +33,7 @@ import { VolumeStore } from '../volumes/store.js';
 import { recordEvent } from '../state/events.js';
 import { now } from '../state/db.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import { copyTree, hostPathOf } from './copy.js';
 import { hostName, writeEtcFiles, type EtcInput } from './etc-files.js';
 import { containerPaths, type ContainerPaths } from './paths.js';
 import { ContainerRecords, type ContainerRecord, type NewContainer } from './records.js';
@@ -397,6 +398,31 @@ export class ContainerManager {
   private userIn(rootfs: string, user: string) {
     const resolved = resolveUser(user, [], readUserDatabase(rootfs));
     return { uid: resolved.uid, gid: resolved.gid, additionalGids: resolved.additionalGids };
+  }
+
+  /**
+   * Copies between the host and the container (`cp`), running or not: a stopped one has
+   * its root file system mounted for the copy and let go of after.
+   */
+  async copy(
+    id: string,
+    direction: 'in' | 'out',
+    containerPath: string,
+    hostPath: string,
+  ): Promise<void> {
+    const record = this.refresh(id);
+    const paths = this.pathsOf(id);
+    const wasMounted = isMounted(paths.rootfs);
+    if (!wasMounted) await this.mountRoot(record, paths);
+    try {
+      const inside = hostPathOf(paths.rootfs, record.spec.mounts, containerPath);
+      if (direction === 'out') await copyTree(inside, hostPath);
+      else await copyTree(hostPath, inside);
+    } finally {
+      if (!wasMounted && record.state !== 'running' && record.state !== 'paused') {
+        await unmount(paths.rootfs);
+      }
+    }
   }
 
   setHealth(id: string, health: ContainerRecord['health']): ContainerRecord {
