@@ -60,6 +60,7 @@ export async function testStack(): Promise<TestStack> {
     engine.close();
   }
   const project = `t${randomBytes(4).toString('hex')}`;
+  const networkBefore = new Set(networkState());
   const env = { TSCOMPOSE_ROOT: root, TSCOMPOSE_RUN_ROOT: runRoot };
   const cli = (args: string[]) => runCli(['-p', project, ...args], { cwd: dir, env });
   const ok = async (args: string[]) => {
@@ -81,11 +82,41 @@ export async function testStack(): Promise<TestStack> {
       if (existsSync(path.join(dir, 'compose.yaml')))
         await cli(['down', '-t', '0', '--remove-orphans']);
       const left = leftovers(project, base);
+      // Tests run one at a time: any bridge, namespace or rule that was not there is ours.
+      for (const item of networkState()) if (!networkBefore.has(item)) left.push(item);
       forceClean(project, base);
       rmSync(base, { recursive: true, force: true });
       return left;
     },
   };
+}
+
+/** The engine's bridges, namespaces and firewall rules on the host, one string each. */
+export function networkState(): string[] {
+  const run = (command: string, args: string[]) => {
+    try {
+      return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return '';
+    }
+  };
+  const links = run('ip', ['-o', 'link', 'show'])
+    .split('\n')
+    .map((line) => /^\d+: ([^:@]+)/.exec(line)?.[1])
+    .filter((name): name is string => Boolean(name?.startsWith('tsc')))
+    .map((name) => `link ${name}`);
+  const namespaces = run('ip', ['netns', 'list'])
+    .split('\n')
+    .map((line) => line.split(' ')[0]!)
+    .filter((name) => name.startsWith('tsc-'))
+    .map((name) => `netns ${name}`);
+  const rules = ['filter', 'nat'].flatMap((table) =>
+    run('iptables', ['-w', '-t', table, '-S'])
+      .split('\n')
+      .filter((line) => /tsc-|TSCOMPOSE/.test(line) && line.startsWith('-A'))
+      .map((line) => `rule ${table} ${line}`),
+  );
+  return [...links, ...namespaces, ...rules];
 }
 
 /** Whatever of the project is still on the host: mounts, cgroups, processes. */

@@ -40,6 +40,8 @@ whenMet(test, containersRequirement, () => {
     const other = await t.cli(['-p', `${t.project}x`, 'up', '-d']);
     assert.is(other.code, 5, other.stderr);
     assert.match(other.stderr, 'the container name "shared-name" is already in use by container');
+    // The other project made its network before it met the conflict: it goes with its down.
+    await t.ok(['-p', `${t.project}x`, 'down']);
   });
 
   test('runc or conmon missing says which package to install', async () => {

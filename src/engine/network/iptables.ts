@@ -71,6 +71,28 @@ export class IptablesFirewall implements Firewall {
     for (const rule of await this.rulesOf(bridge)) {
       await this.iptables(rule.table, ['-D', rule.chain, ...rule.spec]);
     }
+    await this.teardownIfEmpty();
+  }
+
+  /**
+   * With the last bridge gone, the chains and the jumps to them go too, so that a host
+   * the engine no longer uses has none of its rules left.
+   */
+  private async teardownIfEmpty(): Promise<void> {
+    for (const { table, chain } of SETUP) {
+      const listing = await this.iptables(table, ['-S', chain]).catch(() => '');
+      if (listing.split('\n').some((line) => line.startsWith(`-A ${chain} `))) return;
+    }
+    for (const { table, chain, from } of [...SETUP].reverse()) {
+      if (from !== undefined) {
+        while (
+          await succeeds(this.run, this.command, ['-w', '-t', table, '-D', from, '-j', chain])
+        );
+      }
+    }
+    for (const { table, chain } of SETUP) {
+      await succeeds(this.run, this.command, ['-w', '-t', table, '-X', chain]);
+    }
   }
 
   /** The rules in the engine's chains that name `bridge` as their in or out interface. */

@@ -94,7 +94,7 @@ export class NetworkManager {
     try {
       await this.converge(record);
     } catch (err) {
-      await this.firewall.removeBridge(record.bridge).catch(() => undefined);
+      await serially(() => this.firewall.removeBridge(record.bridge)).catch(() => undefined);
       await tearDownBridge(this.ip, record).catch(() => undefined);
       this.table.delete(record.name);
       throw err;
@@ -144,7 +144,7 @@ export class NetworkManager {
       })
       .immediate();
     try {
-      await this.firewall.removeBridge(record.bridge);
+      await serially(() => this.firewall.removeBridge(record.bridge));
       await tearDownBridge(this.ip, record);
     } catch (err) {
       this.table.insert(record); // still recorded, so that removing it again retries
@@ -242,7 +242,7 @@ export class NetworkManager {
       const forwarding = await this.run('sysctl', ['-n', 'net.ipv4.ip_forward']);
       if (forwarding.trim() !== '1') await this.run('sysctl', ['-w', 'net.ipv4.ip_forward=1']);
     }
-    await this.firewall.allowBridge(record.bridge, record.subnet, record.internal);
+    await serially(() => this.firewall.allowBridge(record.bridge, record.subnet, record.internal));
   }
 
   private recordEndpoint(action: 'connect' | 'disconnect', lease: Lease): void {
@@ -278,4 +278,15 @@ function checkUnchanged(record: NetworkRecord, spec: NetworkSpec): void {
     `network "${record.name}" exists with a different ${differs.join(', ')}`,
     { hint: 'remove it (tscompose down) so that it is made again' },
   );
+}
+
+/**
+ * Firewall changes one at a time in this process: each reads the rules, then edits them,
+ * and two networks made at once (two services' in one `up`) must not both add the jump.
+ */
+let firewallQueue: Promise<unknown> = Promise.resolve();
+function serially<T>(work: () => Promise<T>): Promise<T> {
+  const next = firewallQueue.then(work, work);
+  firewallQueue = next.catch(() => undefined);
+  return next;
 }
