@@ -71,8 +71,12 @@ export class StackDiscovery {
     private readonly log: (line: string) => void,
   ) {}
 
+  /**
+   * `containers` are the project's; the names come from every running container of the
+   * engine, since another project's may share a network (`external: true`) with them.
+   */
   async sync(containers: ContainerRecord[]): Promise<void> {
-    this.index = nameIndex(containers);
+    this.index = nameIndex(this.manager.list());
     const networks = new NetworkManager(this.engine);
     const wanted = new Set(this.index.keys());
     for (const record of networks.list(this.project)) {

@@ -1,6 +1,8 @@
 // Stack networks: services reach each other by name on a shared network and cannot across
 // separate ones; aliases; internal networks; names kept current in /etc/hosts and served
 // by the keeper's DNS. Traffic goes only between namespaces the test's stack made.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { commandRuns, allOf, whenMet } from '../helpers/requirements.js';
@@ -90,6 +92,79 @@ whenMet(test, requirement, () => {
     const ping = await sh(t, 'app', 'ping -c 1 -W 2 db');
     assert.is(ping.code, 0, ping.stdout + ping.stderr);
     assert.match(ping.stdout, /10\.231\.7\.10/);
+  });
+});
+
+whenMet(test, requirement, () => {
+  test('an external network joins another project: names resolve both ways', async () => {
+    const t = await stack(
+      [
+        'services:',
+        '  db:',
+        '    image: busybox',
+        '    command: ["sleep", "1000"]',
+        '    networks: [shared]',
+        'networks:',
+        '  shared:',
+        '    name: tscompose-test-shared',
+        '',
+      ].join('\n'),
+    );
+    await t.ok(['up', '-d']);
+    const other = path.join(t.dir, 'other');
+    mkdirSync(other);
+    writeFileSync(
+      path.join(other, 'compose.yaml'),
+      [
+        'services:',
+        '  client:',
+        '    image: busybox',
+        '    command: ["sleep", "1000"]',
+        '    networks: [shared]',
+        'networks:',
+        '  shared:',
+        '    name: tscompose-test-shared',
+        '    external: true',
+        '',
+      ].join('\n'),
+    );
+    const second = [
+      '-p',
+      `${t.project}b`,
+      '--project-directory',
+      other,
+      '-f',
+      path.join(other, 'compose.yaml'),
+    ];
+    const up = await t.cli([...second, 'up', '-d']);
+    assert.is(up.code, 0, up.stderr);
+    try {
+      const ping = await t.cli([
+        ...second,
+        'exec',
+        '-T',
+        'client',
+        'ping',
+        '-c',
+        '1',
+        '-W',
+        '2',
+        'db',
+      ]);
+      assert.is(ping.code, 0, ping.stdout + ping.stderr);
+      // The first project's keeper learns of client on its next look (every 500 ms).
+      let back = await t.cli(['exec', '-T', 'db', 'ping', '-c', '1', '-W', '2', 'client']);
+      for (let i = 0; i < 20 && back.code !== 0; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        back = await t.cli(['exec', '-T', 'db', 'ping', '-c', '1', '-W', '2', 'client']);
+      }
+      assert.is(back.code, 0, back.stdout + back.stderr);
+    } finally {
+      await t.cli([...second, 'down', '-t', '0']);
+    }
+    const missing = await t.cli([...second, 'up', '-d']);
+    assert.is(missing.code, 0, 'the network still exists: the first project owns it');
+    await t.cli([...second, 'down', '-t', '0']);
   });
 });
 
