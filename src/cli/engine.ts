@@ -11,6 +11,12 @@ export function engineOptions(environment: Record<string, string>) {
   return {
     root: environment.TSCOMPOSE_ROOT || DEFAULT_ROOT,
     runRoot: environment.TSCOMPOSE_RUN_ROOT || DEFAULT_RUN_ROOT,
+    // TSCOMPOSE_SUBNET_POOL=10.90.0.0/16,10.91.0.0/16: where networks take their subnets.
+    subnetPool: environment.TSCOMPOSE_SUBNET_POOL
+      ? environment.TSCOMPOSE_SUBNET_POOL.split(',')
+          .map((cidr) => cidr.trim())
+          .filter(Boolean)
+      : undefined,
   };
 }
 

@@ -9,6 +9,8 @@ export interface EngineOptions {
   root: string;
   /** Runtime files (sockets, pids): default /run/tscompose. */
   runRoot: string;
+  /** Where networks without an `ipam` subnet take theirs: CIDRs split into /24s. */
+  subnetPool?: string[];
 }
 
 export const DEFAULT_ROOT = '/var/lib/tscompose';

@@ -65,7 +65,7 @@ export class NetworkManager {
     this.ip = new IpRoute(this.run);
     this.namespaces = new Namespaces(this.run, options.netnsDir ?? DEFAULT_NETNS_DIR);
     this.firewall = options.firewall ?? detectFirewall({ run: this.run });
-    this.pool = poolSubnets(options.pool ?? DEFAULT_POOL);
+    this.pool = poolSubnets(options.pool ?? engine.options.subnetPool ?? DEFAULT_POOL);
     this.ipForward = options.ipForward ?? true;
   }
 
