@@ -1,5 +1,5 @@
 // A small API: /health for the healthcheck, / answers with what it sees of the database.
-const http = require('node:http');
+import http from 'node:http';
 
 const port = Number(process.env.PORT || 3000);
 const db = `http://${process.env.DB_HOST || 'db'}:5432/ping`;
