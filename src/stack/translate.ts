@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { InvalidError, UnsupportedError } from '../errors.js';
+import { existsSync } from 'node:fs';
+import { InvalidError, NotFoundError, UnsupportedError } from '../errors.js';
 import type {
   ContainerSpec,
   Mount,
@@ -9,6 +10,7 @@ import type {
 } from '../engine/runtime/types.js';
 import type { Project, Service } from '../planner/model.js';
 import { serviceConfigHash } from '../planner/hash.js';
+import { parseByteSizeText } from '../planner/normalize/units.js';
 
 /** What a service's container needs from other containers that run already. */
 export interface Peers {
@@ -190,6 +192,10 @@ function mounts(input: TranslateInput, at: (key: string) => string): Mount[] {
       });
     } else if (volume.type === 'volume' && input.volumeDir) {
       const declared = volume.source ? project.volumes[volume.source] : undefined;
+      if (declared?.driver_opts && !declared.external) {
+        out.push(localDriverMount(declared.driver_opts, volume, `volumes.${volume.source}`));
+        return;
+      }
       // An anonymous volume keeps one name per service and path, so a recreated
       // container gets its data back, as Docker Compose hands it over.
       const name = declared?.name ?? anonymousVolume(project.name, service.name, volume.target);
@@ -235,6 +241,55 @@ function resources(service: Service): Resources {
     pids: service.pids_limit ?? limits.pids,
     oomScoreAdj: service.oom_score_adj,
   };
+}
+
+/**
+ * A volume of the local driver with `driver_opts`, as Docker mounts it: `type: tmpfs`
+ * (size from `o`), or `o: bind` of the `device` directory. Other types (nfs, ext4 on a
+ * device…) are refused by name.
+ */
+export function localDriverMount(
+  opts: Record<string, string>,
+  volume: { target: string; read_only?: boolean },
+  where: string,
+): Mount {
+  const options = (opts.o ?? '').split(',').map((o) => o.trim());
+  if (opts.type === 'tmpfs' || opts.device === 'tmpfs') {
+    const size = options.find((o) => o.startsWith('size='))?.slice('size='.length);
+    const bytes = size === undefined ? undefined : parseByteSizeText(size);
+    if (size !== undefined && bytes === undefined) {
+      throw new InvalidError(`"${size}" is not a size`, {
+        path: `${where}.driver_opts.o`,
+        hint: 'write it as size=100m',
+      });
+    }
+    return { kind: 'tmpfs', target: volume.target, size: bytes, readOnly: volume.read_only };
+  }
+  if (options.includes('bind') || options.includes('rbind')) {
+    const device = opts.device;
+    if (!device || !device.startsWith('/')) {
+      throw new InvalidError('a bind volume needs the absolute path of its directory as device', {
+        path: `${where}.driver_opts.device`,
+        hint: 'device: /srv/data, with o: bind and type: none',
+      });
+    }
+    if (!existsSync(device)) {
+      throw new NotFoundError(`the directory ${device} of the bind volume does not exist`, {
+        path: `${where}.driver_opts.device`,
+        hint: `create it first: mkdir -p ${device}`,
+      });
+    }
+    return {
+      kind: 'bind',
+      source: device,
+      target: volume.target,
+      readOnly: volume.read_only || options.includes('ro'),
+    };
+  }
+  throw new UnsupportedError(`local volumes of type "${opts.type ?? '?'}" are not supported`, {
+    path: `${where}.driver_opts`,
+    hint: 'tscompose mounts type: tmpfs and o: bind volumes of the local driver',
+  });
 }
 
 /** `<project>_<service>_<hash of the path>`: stable across recreates of the service. */

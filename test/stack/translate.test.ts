@@ -2,7 +2,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadProject } from '../../src/planner/loader.js';
-import { anonymousVolume, translateService, type Peers } from '../../src/stack/translate.js';
+import {
+  anonymousVolume,
+  localDriverMount,
+  translateService,
+  type Peers,
+} from '../../src/stack/translate.js';
 
 const ID = 'a'.repeat(64);
 const noPeers: Peers = { pidOf: () => undefined, pidOfContainer: () => undefined };
@@ -144,6 +149,44 @@ test('mounts: binds, tmpfs, named and anonymous volumes; security options; ulimi
   assert.equal(spec.ulimits, [{ name: 'nofile', soft: 1024, hard: 2048 }]);
   assert.is(anonymousVolume('demo', 'app', '/cache'), anonymousVolume('demo', 'app', '/cache'));
   assert.is.not(anonymousVolume('demo', 'app', '/cache'), anonymousVolume('demo', 'app', '/other'));
+});
+
+test('volumes with local driver_opts: tmpfs with a size, a bind of a directory, others refused', () => {
+  assert.equal(
+    localDriverMount(
+      { type: 'tmpfs', device: 'tmpfs', o: 'size=2m' },
+      { target: '/t' },
+      'volumes.v',
+    ),
+    {
+      kind: 'tmpfs',
+      target: '/t',
+      size: 2 * 1024 * 1024,
+      readOnly: undefined,
+    },
+  );
+  assert.equal(
+    localDriverMount({ type: 'none', o: 'bind', device: '/tmp' }, { target: '/h' }, 'volumes.v'),
+    {
+      kind: 'bind',
+      source: '/tmp',
+      target: '/h',
+      readOnly: false,
+    },
+  );
+  assert.throws(
+    () =>
+      localDriverMount(
+        { type: 'none', o: 'bind', device: '/no/such/dir' },
+        { target: '/h' },
+        'volumes.v',
+      ),
+    /the directory \/no\/such\/dir of the bind volume does not exist/,
+  );
+  assert.throws(
+    () => localDriverMount({ type: 'nfs', o: 'addr=10.0.0.1' }, { target: '/n' }, 'volumes.v'),
+    /local volumes of type "nfs" are not supported/,
+  );
 });
 
 test.run();

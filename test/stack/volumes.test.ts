@@ -1,4 +1,6 @@
 // `volume ls|inspect|rm|prune` over the volumes a stack made.
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { whenMet } from '../helpers/requirements.js';
@@ -40,6 +42,34 @@ whenMet(test, containersRequirement, () => {
     const pruned = await t.ok(['volume', 'prune', '-a']);
     assert.match(pruned, `${t.project}_data`);
     assert.is(await t.ok(['volume', 'ls', '-q']), '');
+  });
+});
+
+whenMet(test, containersRequirement, () => {
+  test('local driver_opts: a bind of a host directory and a sized tmpfs', async () => {
+    const t = await stack('services: {}\n');
+    const hostdir = path.join(t.dir, 'hostdata');
+    mkdirSync(hostdir);
+    t.compose(
+      [
+        'services:',
+        '  app:',
+        '    image: busybox',
+        '    command: ["sleep", "1000"]',
+        '    volumes: ["shared:/shared", "scratch:/scratch"]',
+        'volumes:',
+        '  shared:',
+        `    driver_opts: { type: none, o: bind, device: ${hostdir} }`,
+        '  scratch:',
+        '    driver_opts: { type: tmpfs, device: tmpfs, o: size=1m }',
+        '',
+      ].join('\n'),
+    );
+    await t.ok(['up', '-d']);
+    await t.ok(['exec', '-T', 'app', 'sh', '-c', 'echo hi > /shared/file']);
+    assert.is(readFileSync(path.join(hostdir, 'file'), 'utf8'), 'hi\n');
+    const df = await t.ok(['exec', '-T', 'app', 'sh', '-c', 'df -k /scratch | tail -1']);
+    assert.match(df, /^tmpfs\s+1024\s/);
   });
 });
 
