@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RuntimeError } from '../errors.js';
 import type { EnginePaths } from '../engine/engine.js';
+import { isAlive } from '../engine/runtime/exit.js';
 import { controlRequest, keeperPaths } from '../stack/control.js';
 
 const ENTRY = fileURLToPath(new URL('../../bin/tscompose.js', import.meta.url));
@@ -65,13 +66,13 @@ export async function stopKeeper(paths: EnginePaths, project: string): Promise<v
   const reply = await controlRequest(files.socket, { op: 'stop' });
   if (!reply?.ok || pid === undefined) return;
   const deadline = Date.now() + 5000;
-  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
 /** The pid of the project's keeper, if one is recorded and alive. */
 export function keeperPid(paths: EnginePaths, project: string): number | undefined {
   const pid = readPid(keeperPaths(paths.run, project).pid);
-  return pid !== undefined && alive(pid) ? pid : undefined;
+  return pid !== undefined && isAlive(pid) ? pid : undefined;
 }
 
 function readPid(file: string): number | undefined {
@@ -80,15 +81,5 @@ function readPid(file: string): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch {
-    return false;
   }
 }

@@ -19,7 +19,8 @@ import { NetworkManager } from '../network/index.js';
 import type { ImageConfig } from '../image/types.js';
 import { chooseRuntime, findConmon } from '../runtime/choose.js';
 import { launchContainer } from '../runtime/conmon.js';
-import { readExit, waitForExit } from '../runtime/exit.js';
+import { isAlive, readExit, waitForExit } from '../runtime/exit.js';
+import { execSpec } from '../runtime/runc-exec.js';
 import { OciRuntime } from '../runtime/runc.js';
 import { parseSignal, signalDisposition } from '../runtime/signals.js';
 import { buildOciSpec, ociConfigJson } from '../runtime/spec/index.js';
@@ -34,7 +35,7 @@ import { recordEvent } from '../state/events.js';
 import { now } from '../state/db.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { copyTree, hostPathOf } from './copy.js';
-import { hostName, writeEtcFiles, type EtcInput } from './etc-files.js';
+import { hostName, updateStackHosts, writeEtcFiles, type EtcInput } from './etc-files.js';
 import { containerPaths, type ContainerPaths } from './paths.js';
 import { ContainerRecords, type ContainerRecord, type NewContainer } from './records.js';
 
@@ -304,7 +305,7 @@ export class ContainerManager {
       this.event(updated, 'die', { exitCode: exit.exitCode, oomKilled: exit.oomKilled });
       return updated;
     }
-    if (record.conmonPid && !processAlive(record.conmonPid)) {
+    if (record.conmonPid && !isAlive(record.conmonPid)) {
       const updated = this.records.transition(id, ['running', 'paused'], {
         state: 'exited',
         exitCode: record.exitCode ?? 255,
@@ -325,12 +326,7 @@ export class ContainerManager {
   async exec(
     id: string,
     args: string[],
-    options: {
-      timeoutMs?: number;
-      env?: Record<string, string>;
-      cwd?: string;
-      signal?: AbortSignal;
-    } = {},
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ) {
     const record = this.refresh(id);
     if (record.state !== 'running') {
@@ -338,21 +334,8 @@ export class ContainerManager {
         hint: 'start it first: tscompose start',
       });
     }
-    // What the container's own process got: the image's env with the service's over it.
-    const { process: main } = JSON.parse(readFileSync(this.pathsOf(id).config, 'utf8')) as {
-      process: { env?: string[]; cwd?: string; user?: { uid: number; gid: number } };
-    };
-    const extra = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`);
-    return this.runtime.exec(
-      id,
-      {
-        args,
-        env: [...(main.env ?? []), ...extra],
-        cwd: options.cwd ?? main.cwd ?? '/',
-        user: main.user ? { uid: main.user.uid, gid: main.user.gid } : undefined,
-      },
-      { timeoutMs: options.timeoutMs, signal: options.signal },
-    );
+    // The runtime gives the probe the container's own env, cwd and user.
+    return this.runtime.exec(id, { args }, options);
   }
 
   /**
@@ -378,21 +361,27 @@ export class ContainerManager {
     }
     const paths = this.pathsOf(id);
     const { process: main } = JSON.parse(readFileSync(paths.config, 'utf8')) as {
-      process: Record<string, unknown> & { env?: string[]; cwd?: string };
+      process: Record<string, unknown> & { env?: string[] };
     };
     const extra = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`);
     const file = `${paths.bundle}/exec-${randomBytes(6).toString('hex')}.json`;
     const processSpec = {
-      ...main,
-      args,
+      ...execSpec(main, {
+        args,
+        env: extra.length > 0 ? [...(main.env ?? []), ...extra] : undefined,
+        cwd: options.cwd,
+        user: options.user ? this.userIn(paths.rootfs, options.user) : undefined,
+      }),
       terminal: options.tty,
-      env: [...(main.env ?? []), ...extra],
-      cwd: options.cwd ?? main.cwd ?? '/',
-      ...(options.user ? { user: this.userIn(paths.rootfs, options.user) } : {}),
     };
     writeFileAtomic(file, JSON.stringify(processSpec));
     const line = this.runtime.execArgv(id, file, { tty: options.tty });
     return { ...line, done: () => rmSync(file, { force: true }) };
+  }
+
+  /** The stack's names in the container's /etc/hosts (the keeper keeps them current). */
+  updateHosts(id: string, entries: { ip: string; names: string[] }[]): void {
+    updateStackHosts(this.pathsOf(id), entries);
   }
 
   private userIn(rootfs: string, user: string) {
@@ -568,14 +557,5 @@ export class ContainerManager {
       project: record.project,
       data: { name: record.name, service: record.service, ...data },
     });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
