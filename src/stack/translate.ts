@@ -216,9 +216,8 @@ function mounts(input: TranslateInput, at: (key: string) => string): Mount[] {
   });
   for (const entry of service.tmpfs ?? []) {
     const [target, options] = splitOnce(entry, ':');
-    const size = /(?:^|,)size=(\d+)([kmg]?)/i.exec(options ?? '');
-    const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(size?.[2] ?? '').toLowerCase()];
-    out.push({ kind: 'tmpfs', target: target!, size: size ? Number(size[1]) * unit! : undefined });
+    const size = (options ?? '').split(',').find((o) => o.startsWith('size='));
+    out.push({ kind: 'tmpfs', target: target!, size: sizeOption(size, at('tmpfs')) });
   }
   return out;
 }
@@ -255,15 +254,11 @@ export function localDriverMount(
 ): Mount {
   const options = (opts.o ?? '').split(',').map((o) => o.trim());
   if (opts.type === 'tmpfs' || opts.device === 'tmpfs') {
-    const size = options.find((o) => o.startsWith('size='))?.slice('size='.length);
-    const bytes = size === undefined ? undefined : parseByteSizeText(size);
-    if (size !== undefined && bytes === undefined) {
-      throw new InvalidError(`"${size}" is not a size`, {
-        path: `${where}.driver_opts.o`,
-        hint: 'write it as size=100m',
-      });
-    }
-    return { kind: 'tmpfs', target: volume.target, size: bytes, readOnly: volume.read_only };
+    const size = sizeOption(
+      options.find((o) => o.startsWith('size=')),
+      `${where}.driver_opts.o`,
+    );
+    return { kind: 'tmpfs', target: volume.target, size, readOnly: volume.read_only };
   }
   if (options.includes('bind') || options.includes('rbind')) {
     const device = opts.device;
@@ -296,6 +291,20 @@ export function localDriverMount(
 export function anonymousVolume(project: string, service: string, target: string): string {
   const hash = createHash('sha256').update(target).digest('hex').slice(0, 12);
   return `${project}_${service}_anon_${hash}`;
+}
+
+/** `size=64k` as bytes, in Compose's units; undefined without one. */
+function sizeOption(option: string | undefined, where: string): number | undefined {
+  if (option === undefined) return undefined;
+  const text = option.slice('size='.length);
+  const bytes = parseByteSizeText(text);
+  if (bytes === undefined) {
+    throw new InvalidError(`"${text}" is not a size`, {
+      path: where,
+      hint: 'write it as size=100m',
+    });
+  }
+  return bytes;
 }
 
 function splitOnce(text: string, separator: string): [string, string | undefined] {

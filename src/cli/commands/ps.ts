@@ -1,5 +1,6 @@
 import type { ContainerRecord } from '../../engine/containers/records.js';
 import type { ImageConfig } from '../../engine/image/types.js';
+import { commandLine } from '../../engine/runtime/spec/command.js';
 import { containersOf } from '../../stack/lifecycle.js';
 import { stringList, stringValue, UsageError } from '../args.js';
 import type { Command } from '../context.js';
@@ -85,11 +86,13 @@ export const psCommand: Command = {
     }),
 };
 
-/** What runs: the service's entrypoint and command over the image's, as Docker combines them. */
+/** What runs: the service's entrypoint and command over the image's, as the engine runs it. */
 function commandOf(c: ContainerRecord, image: ImageConfig): string {
-  const entrypoint = c.spec.entrypoint ?? image.config?.Entrypoint ?? [];
-  const cmd = c.spec.command ?? (c.spec.entrypoint ? [] : (image.config?.Cmd ?? []));
-  return [...entrypoint, ...cmd].join(' ');
+  try {
+    return commandLine(c.spec.entrypoint, c.spec.command, image.config ?? {}).join(' ');
+  } catch {
+    return '';
+  }
 }
 
 function quote(command: string): string {

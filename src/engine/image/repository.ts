@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { ConflictError, InvalidError, NotFoundError } from '../../errors.js';
 import type { Db } from '../state/db.js';
+import { recordEvent } from '../state/events.js';
 import { now } from '../state/db.js';
 import type { ContentStore } from '../store/content.js';
 import {
@@ -318,12 +319,8 @@ export class ImageRepository {
     return rows[0] ? fromRow(rows[0]) : undefined;
   }
 
-  private event(action: string, subject: string, data: object): void {
-    this.db
-      .prepare(
-        "INSERT INTO events (time, type, action, subject, data) VALUES (?, 'image', ?, ?, ?)",
-      )
-      .run(now(), action, subject, JSON.stringify(data));
+  private event(action: string, subject: string, data: Record<string, unknown>): void {
+    recordEvent(this.db, { type: 'image', action, subject, project: null, data });
   }
 }
 
