@@ -1,16 +1,12 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ContainerManager } from '../engine/containers/manager.js';
 import type { ContainerRecord } from '../engine/containers/records.js';
-import { DnsResponder, parseResolvConf, upstreamsOf } from '../engine/dns/index.js';
+import { DnsResponder, hostUpstreams } from '../engine/dns/index.js';
 import { NetworkManager } from '../engine/network/index.js';
 import type { Engine } from '../engine/engine.js';
 import type { Discovery } from './networks.js';
 
 /** Per network: lower-cased name → the addresses of every container that answers to it. */
 export type NameIndex = Map<string, Map<string, string[]>>;
-
-const BEGIN = "# tscompose: the stack's names (kept current by its keeper)";
-const END = '# tscompose: end';
 
 /** The names each network's containers answer to, from what they were created with. */
 export function nameIndex(containers: ContainerRecord[]): NameIndex {
@@ -32,33 +28,25 @@ export function nameIndex(containers: ContainerRecord[]): NameIndex {
   return index;
 }
 
-/** The block of /etc/hosts lines for one container: every name on the networks it is on. */
-export function hostsBlock(index: NameIndex, container: ContainerRecord): string {
-  const discovery = container.supervision?.discovery as Discovery | undefined;
+/** The /etc/hosts entries for one container: every name on the networks it is on. */
+export function hostsEntries(
+  index: NameIndex,
+  discovery: Discovery | undefined,
+): { ip: string; names: string[] }[] {
   const byIp = new Map<string, Set<string>>();
   for (const network of discovery?.networks ?? []) {
     for (const [name, ips] of index.get(network.name) ?? []) {
       for (const ip of ips) byIp.set(ip, (byIp.get(ip) ?? new Set()).add(name));
     }
   }
-  const lines = [...byIp].map(([ip, names]) => `${ip}\t${[...names].sort().join(' ')}`).sort();
-  return [BEGIN, ...lines, END].join('\n');
-}
-
-/** `text` with its stack block replaced by `block` (or added at the end). */
-export function withHostsBlock(text: string, block: string): string {
-  const start = text.indexOf(BEGIN);
-  const end = text.indexOf(END, start);
-  const before =
-    start >= 0 ? text.slice(0, start) : text.endsWith('\n') || !text ? text : `${text}\n`;
-  const after = start >= 0 && end >= 0 ? text.slice(end + END.length).replace(/^\n/, '') : '';
-  return `${before}${block}\n${after}`;
+  return [...byIp]
+    .map(([ip, names]) => ({ ip, names: [...names].sort() }))
+    .sort((a, b) => a.ip.localeCompare(b.ip));
 }
 
 /**
  * Service discovery for one project, run by its keeper: a DNS responder on each network's
- * gateway, and every running container's /etc/hosts, edited in place (a rename would leave
- * the bind mount on the old file).
+ * gateway, and every running container's /etc/hosts, kept current through the engine.
  */
 export class StackDiscovery {
   private index: NameIndex = new Map();
@@ -90,7 +78,12 @@ export class StackDiscovery {
       await (await responder)?.close();
     }
     for (const container of containers) {
-      if (container.state === 'running') this.writeHosts(container);
+      if (container.state === 'running') {
+        this.manager.updateHosts(
+          container.id,
+          hostsEntries(this.index, container.supervision?.discovery as Discovery | undefined),
+        );
+      }
     }
   }
 
@@ -103,9 +96,6 @@ export class StackDiscovery {
     network: string,
     gateway: string,
   ): Promise<DnsResponder | undefined> {
-    const conf = parseResolvConf(
-      existsSync('/etc/resolv.conf') ? readFileSync('/etc/resolv.conf', 'utf8') : '',
-    );
     try {
       return await DnsResponder.start({
         listen: { address: gateway, port: 53 },
@@ -115,7 +105,7 @@ export class StackDiscovery {
             return ips ? { ipv4: ips, ipv6: [] } : undefined;
           },
         },
-        upstream: upstreamsOf(conf),
+        upstream: hostUpstreams(),
         log: this.log,
       });
     } catch (error) {
@@ -123,13 +113,5 @@ export class StackDiscovery {
       this.log(`DNS on ${network} (${gateway}:53) did not start: ${String(error)}`);
       return undefined;
     }
-  }
-
-  private writeHosts(container: ContainerRecord): void {
-    const file = this.manager.pathsOf(container.id).hosts;
-    if (!existsSync(file)) return;
-    const text = readFileSync(file, 'utf8');
-    const next = withHostsBlock(text, hostsBlock(this.index, container));
-    if (next !== text) writeFileSync(file, next);
   }
 }

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { isLoopback, parseResolvConf } from '../dns/index.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import type { NetworkMode } from '../runtime/types.js';
 import type { ContainerPaths } from './paths.js';
@@ -53,32 +54,52 @@ export function hostsFile(input: EtcInput): string {
  * is left out there, as Docker does.
  */
 export function resolvConf(input: EtcInput): string {
-  const host = input.hostResolvConf ?? readOr('/etc/resolv.conf', '');
+  const host = parseResolvConf(input.hostResolvConf ?? readOr('/etc/resolv.conf', ''));
   const own = input.network.kind !== 'host';
   const lines: string[] = [];
   const servers = input.dns?.length
     ? input.dns
-    : host
-        .split('\n')
-        .filter((line) => /^\s*nameserver\s/.test(line))
-        .map((line) => line.trim().split(/\s+/)[1]!)
-        .filter((ip) => !(own && (ip.startsWith('127.') || ip === '::1')));
+    : host.nameservers.filter((ip) => !(own && isLoopback(ip)));
   for (const server of servers) lines.push(`nameserver ${server}`);
-  const search = input.dnsSearch?.length ? input.dnsSearch : directive(host, 'search');
+  const search = input.dnsSearch?.length ? input.dnsSearch : host.search;
   if (search.length) lines.push(`search ${search.join(' ')}`);
-  const options = input.dnsOptions?.length ? input.dnsOptions : directive(host, 'options');
+  const options = input.dnsOptions?.length ? input.dnsOptions : host.options;
   if (options.length) lines.push(`options ${options.join(' ')}`);
   return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+const BEGIN = "# tscompose: the stack's names (kept current by its keeper)";
+const END = '# tscompose: end';
+
+/** `text` with its block of stack names replaced by these entries (or added at the end). */
+export function withStackHosts(text: string, entries: { ip: string; names: string[] }[]): string {
+  const lines = entries.map((entry) => `${entry.ip}\t${entry.names.join(' ')}`);
+  const block = [BEGIN, ...lines, END].join('\n');
+  const start = text.indexOf(BEGIN);
+  const end = text.indexOf(END, start);
+  const before =
+    start >= 0 ? text.slice(0, start) : text === '' || text.endsWith('\n') ? text : `${text}\n`;
+  const after = start >= 0 && end >= 0 ? text.slice(end + END.length).replace(/^\n/, '') : '';
+  return `${before}${block}\n${after}`;
+}
+
+/**
+ * The container's /etc/hosts with the stack's names brought up to date, written in place:
+ * it is bind-mounted, and a rename would leave the container with the old file.
+ */
+export function updateStackHosts(
+  paths: ContainerPaths,
+  entries: { ip: string; names: string[] }[],
+): void {
+  if (!existsSync(paths.hosts)) return;
+  const text = readFileSync(paths.hosts, 'utf8');
+  const next = withStackHosts(text, entries);
+  if (next !== text) writeFileSync(paths.hosts, next);
 }
 
 /** The host's name, for containers on the host's network without a hostname of their own. */
 export function hostName(): string {
   return os.hostname();
-}
-
-function directive(text: string, name: string): string[] {
-  const line = text.split('\n').find((entry) => entry.trim().startsWith(`${name} `));
-  return line ? line.trim().split(/\s+/).slice(1) : [];
 }
 
 function readOr(file: string, fallback: string): string {

@@ -13,6 +13,7 @@ export type { DnsRecords } from './answer.js';
 export {
   parseResolvConf,
   upstreamsOf,
+  hostUpstreams,
   isLoopback,
   type ResolvConf,
   type Upstream,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 
 export interface ResolvConf {
@@ -53,4 +54,15 @@ export function upstreamsOf(
 
 export function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1' || /^::ffff:127\./i.test(address);
+}
+
+/** The host's resolvers, from /etc/resolv.conf (127.0.0.1 where it names none). */
+export function hostUpstreams(file = '/etc/resolv.conf'): Upstream[] {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    // No file: glibc's default, the local resolver.
+  }
+  return upstreamsOf(parseResolvConf(text));
 }
