@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { ContainerRecord } from '../engine/containers/records.js';
 import type { ServiceGraph } from '../planner/graph.js';
 import type { Project, Service } from '../planner/model.js';
 import type { StackDeps } from './events.js';
 import { resolveImages } from './images.js';
-import { translateService } from './translate.js';
-import { peersOf, up, volumeDirs } from './up.js';
+import { createServiceContainer } from './create.js';
+import { up } from './up.js';
 
 export interface RunOptions {
   service: string;
@@ -50,28 +49,13 @@ export async function runOneOff(
     ports: [],
   };
   const imageIds = await resolveImages(deps, project, [options.service]);
-  const id = randomBytes(32).toString('hex');
-  const translated = translateService({
+  const record = await createServiceContainer(
+    deps,
     project,
     service,
-    number: 1,
-    id,
-    imageId: imageIds.get(options.service)!,
-    peers: peersOf(deps, project),
-    initPath: deps.initPath,
-    oneoff: true,
-    volumeDir: volumeDirs(deps, project),
-  });
-  // Docker Compose's one-off name: <project>-<service>-run-<12 hex>.
-  if (!options.name) translated.spec.name = `${project.name}-${base.name}-run-${id.slice(0, 12)}`;
-  const record = await deps.manager.create({
-    spec: translated.spec,
-    service: base.name,
-    number: 1,
-    oneoff: true,
-    imageRef: base.image,
-    configHash: translated.configHash,
-    etc: translated.etc,
-  });
+    1,
+    imageIds.get(options.service)!,
+    { oneoff: true },
+  );
   return deps.manager.start(record.id);
 }

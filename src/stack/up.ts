@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { RuntimeError } from '../errors.js';
 import type { ContainerRecord } from '../engine/containers/records.js';
 import type { ImageConfig } from '../engine/image/types.js';
-import { VolumeStore } from '../engine/volumes/store.js';
 import type { ServiceGraph } from '../planner/graph.js';
 import { serviceConfigHash } from '../planner/hash.js';
 import type { Project, Service } from '../planner/model.js';
@@ -11,12 +9,10 @@ import { notAppliedYet } from './applied.js';
 import { healthPlan, monitorHealth } from './health.js';
 import { resolveImages, type PullPolicy } from './images.js';
 import { HealthBoard } from './board.js';
-import { supervisionOf } from './restart.js';
 import { selectServices } from './select.js';
-import { containerName, translateService, type Peers } from './translate.js';
-import { prepareNetwork, usesStackNetworks } from './networks.js';
+import { createServiceContainer } from './create.js';
+import { containerName } from './translate.js';
 import { checkPortsFree } from './ports.js';
-import { NetworkManager } from '../engine/network/index.js';
 
 export interface UpOptions {
   services?: string[];
@@ -202,7 +198,11 @@ async function convergeService(
       current = await manager.stop(current.id, { timeoutMs: stopTimeout(service, options) });
     }
     onRecreate(!current);
-    if (!current) current = await createContainer(deps, project, service, number, imageId, say);
+    if (!current) {
+      say({ name: containerName(project, service, number) }, 'Creating', false);
+      current = await createServiceContainer(deps, project, service, number, imageId);
+      say(current, 'Created', true);
+    }
     if (current.state === 'running' || current.state === 'paused') {
       say(current, 'Running', true);
       results.push(current);
@@ -214,59 +214,6 @@ async function convergeService(
     results.push(current);
   }
   return results;
-}
-
-/** A new container of the service: its networks first, then the engine's record. */
-async function createContainer(
-  deps: StackDeps,
-  project: Project,
-  service: Service,
-  number: number,
-  imageId: string,
-  say: (record: { name: string }, action: string, done: boolean) => void,
-): Promise<ContainerRecord> {
-  const id = randomBytes(32).toString('hex');
-  const name = containerName(project, service, number);
-  say({ name }, 'Creating', false);
-  const network = usesStackNetworks(service)
-    ? await prepareNetwork(deps, project, service, id, name)
-    : undefined;
-  try {
-    const translated = translateService({
-      project,
-      service,
-      number,
-      id,
-      imageId,
-      network: network?.mode,
-      peers: peersOf(deps, project),
-      initPath: deps.initPath,
-      volumeDir: volumeDirs(deps, project),
-    });
-    const { etc } = translated;
-    const created = await deps.manager.create({
-      spec: translated.spec,
-      service: service.name,
-      number,
-      imageRef: service.image,
-      configHash: translated.configHash,
-      etc: {
-        ...etc,
-        hosts: [...(network?.hosts ?? []), ...etc.hosts],
-        dns: etc.dns?.length ? etc.dns : network?.dns,
-      },
-      supervision: {
-        ...supervisionOf(service),
-        discovery: network?.discovery,
-        ports: service.ports,
-      },
-    });
-    say(created, 'Created', true);
-    return created;
-  } catch (error) {
-    if (network) await new NetworkManager(deps.engine).deleteNamespace(id);
-    throw error;
-  }
 }
 
 function startHealth(
@@ -282,26 +229,6 @@ function startHealth(
   health.watch(container, (signal, onChange) =>
     monitorHealth(deps.manager, container.id, plan, signal, onChange),
   );
-}
-
-/** The directory of a volume the project uses: created on first use, or an external one. */
-export function volumeDirs(deps: StackDeps, project: Project) {
-  return (name: string, { external, where }: { external: boolean; where: string }) => {
-    const volumes = new VolumeStore(deps.engine);
-    if (external) return volumes.external(name, where).mountpoint;
-    const labels = { 'com.docker.compose.project': project.name };
-    return volumes.ensure(name, { project: project.name, labels }).volume.mountpoint;
-  };
-}
-
-/** Running containers whose namespaces another may join (`network_mode: service:db`). */
-export function peersOf(deps: StackDeps, project: Project): Peers {
-  const running = () => deps.manager.list(project.name).filter((c) => c.state === 'running');
-  return {
-    pidOf: (service) => running().find((c) => c.service === service && !c.oneoff)?.pid ?? undefined,
-    pidOfContainer: (name) =>
-      deps.manager.list().find((c) => c.name === name && c.state === 'running')?.pid ?? undefined,
-  };
 }
 
 function stopTimeout(service: Service, options: UpOptions): number | undefined {

@@ -42,6 +42,8 @@ whenMet(test, containersRequirement, () => {
     ]);
     assert.is(hello.code, 0, hello.stderr);
     assert.is(hello.stdout, 'hi flag\n');
+    const ping = await s.cli(['run', '--rm', 'tool', 'ping', '-c', '1', '-W', '2', 'db']);
+    assert.is(ping.code, 0, `a one-off is on the service's networks: ${ping.stdout}${ping.stderr}`);
     const failing = await s.cli(['run', '--rm', 'tool', 'sh', '-c', 'exit 4']);
     assert.is(failing.code, 4);
     const left = await rows(s);

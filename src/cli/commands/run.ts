@@ -4,6 +4,7 @@ import { stringList, stringValue, UsageError } from '../args.js';
 import type { Command } from '../context.js';
 import { envPairs } from '../env-flags.js';
 import { EXIT } from '../exit-codes.js';
+import { ensureKeeper } from '../keeper.js';
 import { followContainers } from '../logs.js';
 import { print } from '../output.js';
 import { withStack } from '../stack.js';
@@ -44,7 +45,10 @@ export const runCommand: Command = {
     }
     return withStack(
       ctx,
-      async ({ deps, project, graph }) => {
+      async ({ deps, project, graph, engine }) => {
+        // The keeper serves the names on the networks and supervises what run starts.
+        const keeperReady = ensureKeeper(engine.paths, project.name);
+        keeperReady.catch(() => undefined);
         const container = await runOneOff(deps, project, graph, {
           service,
           command,
@@ -55,6 +59,8 @@ export const runCommand: Command = {
           name: stringValue(values.name),
           withDependencies: !values['no-deps'],
         });
+        await keeperReady;
+        await ensureKeeper(engine.paths, project.name);
         if (values.detach) {
           print(ctx.out, container.name);
           return EXIT.ok;
