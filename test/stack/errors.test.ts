@@ -67,7 +67,18 @@ whenMet(
       const t = await stack(ONE);
       const result = spawnSync(
         'setpriv',
-        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'ps'],
+        // Still allowed to read the checkout, wherever it is (a mktemp -d is root's alone),
+        // but not root: the engine's own check is what must stop it.
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          '--inh-caps=+dac_read_search',
+          '--ambient-caps=+dac_read_search',
+          process.execPath,
+          BIN,
+          'ps',
+        ],
         { cwd: t.dir, env: { ...process.env, ...t.env }, encoding: 'utf8' },
       );
       assert.is(result.status, 7, result.stderr);
