@@ -12,6 +12,11 @@ import { createError } from '../../src/engine/runtime/create-error.js';
 import { readExit, waitForExit } from '../../src/engine/runtime/exit.js';
 import { BoundedText, runtimeMessage } from '../../src/engine/runtime/invoke.js';
 import { execSpec } from '../../src/engine/runtime/runc-exec.js';
+import {
+  ociConfigJson,
+  ociProcessJson,
+  parseOciProcess,
+} from '../../src/engine/runtime/spec/json.js';
 import { OciRuntime } from '../../src/engine/runtime/runc.js';
 import { NotFoundError, RuntimeError } from '../../src/errors.js';
 
@@ -213,7 +218,33 @@ test('execSpec: the container’s process underneath, the exec’s arguments ove
   assert.equal(own.env, ['B=2']);
   assert.equal(own.user, { uid: 0, gid: 0 });
   assert.equal(own.capabilities, { bounding: ['CAP_KILL'] });
-  assert.equal(execSpec({}, { args: ['true'] }).cwd, '/');
+});
+
+test('an exec of a container with an unlimited rlimit writes 2^64-1 exactly, as config.json has it', () => {
+  const config = ociConfigJson({
+    ociVersion: '1.0.2',
+    process: {
+      user: { uid: 0, gid: 0 },
+      args: ['sleep', '1000'],
+      env: [],
+      cwd: '/',
+      rlimits: [
+        { type: 'RLIMIT_MEMLOCK', soft: -1, hard: -1 },
+        { type: 'RLIMIT_NOFILE', soft: 512, hard: 1024 },
+      ],
+    },
+    root: { path: 'rootfs' },
+    mounts: [],
+    linux: { namespaces: [] },
+  });
+  assert.match(config, /"soft": 18446744073709551615,\s*"hard": 18446744073709551615/);
+  const text = ociProcessJson(execSpec(parseOciProcess(config), { args: ['id'] }));
+  assert.match(
+    text,
+    /"rlimits":\[\{"type":"RLIMIT_MEMLOCK","soft":18446744073709551615,"hard":18446744073709551615\}/,
+  );
+  assert.match(text, /\{"type":"RLIMIT_NOFILE","soft":512,"hard":1024\}\]/);
+  assert.match(text, /"args":\["id"\]/);
 });
 
 test('execArgv: the runtime in front, with its root, the process file and the ID last', () => {

@@ -23,7 +23,12 @@ import { isAlive, readExit, waitForExit } from '../runtime/exit.js';
 import { execSpec } from '../runtime/runc-exec.js';
 import { OciRuntime } from '../runtime/runc.js';
 import { parseSignal, signalDisposition } from '../runtime/signals.js';
-import { buildOciSpec, ociConfigJson } from '../runtime/spec/index.js';
+import {
+  buildOciSpec,
+  ociConfigJson,
+  ociProcessJson,
+  parseOciProcess,
+} from '../runtime/spec/index.js';
 import { readUserDatabase, resolveUser } from '../runtime/spec/user.js';
 import type { ContainerSpec } from '../runtime/types.js';
 import { isMounted, mountOverlay, unmount } from '../snapshot/overlay.js';
@@ -360,21 +365,19 @@ export class ContainerManager {
       });
     }
     const paths = this.pathsOf(id);
-    const { process: main } = JSON.parse(readFileSync(paths.config, 'utf8')) as {
-      process: Record<string, unknown> & { env?: string[] };
-    };
+    const main = parseOciProcess(readFileSync(paths.config, 'utf8'));
     const extra = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`);
     const file = `${paths.bundle}/exec-${randomBytes(6).toString('hex')}.json`;
     const processSpec = {
       ...execSpec(main, {
         args,
-        env: extra.length > 0 ? [...(main.env ?? []), ...extra] : undefined,
+        env: extra.length > 0 ? [...main.env, ...extra] : undefined,
         cwd: options.cwd,
         user: options.user ? this.userIn(paths.rootfs, options.user) : undefined,
       }),
       terminal: options.tty,
     };
-    writeFileAtomic(file, JSON.stringify(processSpec));
+    writeFileAtomic(file, ociProcessJson(processSpec));
     const line = this.runtime.execArgv(id, file, { tty: options.tty });
     return { ...line, done: () => rmSync(file, { force: true }) };
   }

@@ -4,6 +4,8 @@ import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RuntimeBinary } from './choose.js';
 import { BoundedText, ended } from './invoke.js';
+import type { OciProcess } from './spec/oci.js';
+import { ociProcessJson, parseOciProcess } from './spec/json.js';
 
 export interface ExecProcess {
   args: string[];
@@ -32,8 +34,6 @@ const PID_POLL_MS = 20;
 /** After this long without a pid file, the runtime itself is killed. */
 const PID_WAIT_MS = 2000;
 
-type ProcessSpec = Record<string, unknown>;
-
 /**
  * `runc exec --process` in the foreground, stdout and stderr captured. The runtime gives
  * the process its own stdio (no terminal), so the pipes may outlive it when the process
@@ -56,7 +56,7 @@ export async function execProbe(
     const spec = execSpec(await containerProcess(container.bundle), wanted);
     const processFile = path.join(dir, 'process.json');
     const pidFile = path.join(dir, 'pid');
-    await writeFile(processFile, JSON.stringify(spec));
+    await writeFile(processFile, ociProcessJson(spec));
 
     const args = ['--root', root, 'exec', '--process', processFile, '--pid-file', pidFile];
     const child = spawn(binary.path, [...args, container.id], {
@@ -94,22 +94,19 @@ export async function execProbe(
  * no_new_privileges, AppArmor and SELinux labels, and by default env, cwd and user) with
  * the exec's arguments over it.
  */
-export function execSpec(base: ProcessSpec, wanted: ExecProcess): ProcessSpec {
+export function execSpec(base: OciProcess, wanted: ExecProcess): OciProcess {
   return {
     ...base,
     terminal: false,
     args: wanted.args,
-    env: wanted.env ?? base.env ?? [],
-    cwd: wanted.cwd ?? base.cwd ?? '/',
-    user: wanted.user ?? base.user ?? { uid: 0, gid: 0 },
+    env: wanted.env ?? base.env,
+    cwd: wanted.cwd ?? base.cwd,
+    user: wanted.user ?? base.user,
   };
 }
 
-async function containerProcess(bundle: string): Promise<ProcessSpec> {
-  const config = JSON.parse(await readFile(path.join(bundle, 'config.json'), 'utf8')) as {
-    process?: ProcessSpec;
-  };
-  return config.process ?? {};
+async function containerProcess(bundle: string): Promise<OciProcess> {
+  return parseOciProcess(await readFile(path.join(bundle, 'config.json'), 'utf8'));
 }
 
 /** Kills the probe by its pid once the runtime has written it; the runtime if it never does. */

@@ -16,7 +16,7 @@ import { readUserDatabase, resolveUser } from './user.js';
  * puts them together.
  */
 
-export { ociConfigJson } from './json.js';
+export { ociConfigJson, ociProcessJson, parseOciProcess } from './json.js';
 export { INIT_PATH } from './command.js';
 export type { HostFacts } from './host.js';
 export type * from './oci.js';
