@@ -1,5 +1,7 @@
 // Published ports: reached from the host through 127.0.0.1, many connections at once, an
-// ephemeral host port, `port`, a port already taken, and the port let go after down.
+// ephemeral host port, `port`, a port already taken, the port let go after down, and UDP.
+import { createSocket } from 'node:dgram';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -82,6 +84,71 @@ whenMet(test, containersRequirement, () => {
     assert.match(
       up.stderr,
       `service web cannot publish 127.0.0.1:${port}/tcp: the port is already in use`,
+    );
+  });
+});
+
+/**
+ * A UDP echo server in a busybox container (busybox's nc speaks no UDP): the host's own
+ * Node, with the host's /usr mounted read-only for it and its libraries.
+ */
+const udpEcho = (port: number) =>
+  [
+    'services:',
+    '  echo:',
+    '    image: busybox',
+    '    command:',
+    '      - /usr/bin/node',
+    '      - -e',
+    '      - |',
+    "        const s = require('dgram').createSocket('udp4');",
+    "        s.on('message', (m, r) => s.send(Buffer.concat([Buffer.from('echo '), m]), r.port, r.address));",
+    "        s.bind(9999, () => console.log('listening'));",
+    `    ports: ["127.0.0.1:${port}:9999/udp"]`,
+    '    volumes:',
+    '      - /usr:/usr:ro',
+    '      - /usr/lib:/lib:ro',
+    ...(existsSync('/usr/lib64') ? ['      - /usr/lib64:/lib64:ro'] : []),
+    '',
+  ].join('\n');
+
+/** Sends `message` from a socket of its own and waits for the answer. */
+async function ask(port: number, message: string): Promise<{ text: string; port: number }> {
+  const socket = createSocket('udp4');
+  try {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer to ${message}`)), 10_000);
+      socket.once('message', (reply, from) => {
+        clearTimeout(timer);
+        resolve({ text: reply.toString(), port: from.port });
+      });
+      socket.send(message, port, '127.0.0.1');
+    });
+  } finally {
+    socket.close();
+  }
+}
+
+whenMet(test, containersRequirement, () => {
+  test('a published UDP port: datagrams from many host sockets each get their answer', async () => {
+    const port = await freePort();
+    const t = await stack(udpEcho(port));
+    await t.ok(['up', '-d']);
+    for (let i = 0; !(await t.ok(['logs', 'echo'])).includes('listening'); i++) {
+      assert.ok(i < 100, 'the echo server started');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.is(await t.ok(['port', '--protocol', 'udp', 'echo', '9999']), `127.0.0.1:${port}\n`);
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => ask(port, `datagram ${i}`)),
+    );
+    assert.equal(
+      replies.map((reply) => reply.text),
+      Array.from({ length: 20 }, (_, i) => `echo datagram ${i}`),
+    );
+    assert.ok(
+      replies.every((reply) => reply.port === port),
+      'each answer comes from the published port',
     );
   });
 });
