@@ -6,7 +6,6 @@ import type { Service } from '../planner/model.js';
  * differently from what its file says; docs/compose-keys.md lists the same.
  */
 export const NOT_APPLIED_YET: Record<string, string> = {
-  volumes_from: 'volumes are not shared between containers yet',
   secrets: 'secrets are not mounted into containers yet',
   configs: 'configs are not mounted into containers yet',
   develop: 'the file watcher is not there yet',

@@ -83,12 +83,22 @@ export function volumeDirs(deps: StackDeps, project: Project) {
   };
 }
 
-/** Running containers whose namespaces another may join (`network_mode: service:db`). */
+/**
+ * The containers another one draws on: running ones whose namespaces it may join
+ * (`network_mode: service:db`), and any whose mounts it shares (`volumes_from`).
+ */
 export function peersOf(deps: StackDeps, project: Project): Peers {
   const running = () => deps.manager.list(project.name).filter((c) => c.state === 'running');
+  const firstOf = (service: string) =>
+    deps.manager
+      .list(project.name)
+      .filter((c) => c.service === service && !c.oneoff)
+      .sort((a, b) => a.number - b.number)[0];
   return {
     pidOf: (service) => running().find((c) => c.service === service && !c.oneoff)?.pid ?? undefined,
     pidOfContainer: (name) =>
       deps.manager.list().find((c) => c.name === name && c.state === 'running')?.pid ?? undefined,
+    mountsOf: (service) => firstOf(service)?.spec.mounts,
+    mountsOfContainer: (name) => deps.manager.list().find((c) => c.name === name)?.spec.mounts,
   };
 }

@@ -18,6 +18,10 @@ export interface Peers {
   pidOf(service: string): number | undefined;
   /** …and of a container by name (`network_mode: container:name`). */
   pidOfContainer(name: string): number | undefined;
+  /** The mounts of the service's first container, running or not (`volumes_from`). */
+  mountsOf(service: string): Mount[] | undefined;
+  /** …and of a container by name (`volumes_from: [container:name]`). */
+  mountsOfContainer(name: string): Mount[] | undefined;
 }
 
 export interface TranslateInput {
@@ -219,7 +223,51 @@ function mounts(input: TranslateInput, at: (key: string) => string): Mount[] {
     const size = (options ?? '').split(',').find((o) => o.startsWith('size='));
     out.push({ kind: 'tmpfs', target: target!, size: sizeOption(size, at('tmpfs')) });
   }
-  return out;
+  const own = new Set(out.map((mount) => mount.target));
+  return [...out, ...sharedMounts(input, at).filter((mount) => !own.has(mount.target))];
+}
+
+/**
+ * `volumes_from`: the volumes and bind mounts of another container, at the same paths, as
+ * Docker shares them: read-only where the source has them so, unless `:ro` or `:rw` says.
+ * A tmpfs is the source's own memory and is not shared; the service's own mounts win on
+ * the same path. The data is there already, so nothing is copied up from this image.
+ */
+function sharedMounts(input: TranslateInput, at: (key: string) => string): Mount[] {
+  const out = new Map<string, Mount>();
+  (input.service.volumes_from ?? []).forEach((entry, i) => {
+    const where = `${at('volumes_from')}[${i}]`;
+    const parts = entry.split(':');
+    const byContainer = parts[0] === 'container';
+    const name = byContainer ? parts[1] : parts[0];
+    const mode = byContainer ? parts[2] : parts[1];
+    if (!name || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) {
+      throw new InvalidError(`"${entry}" is not a volumes_from entry`, {
+        path: where,
+        hint: 'write SERVICE, SERVICE:ro, container:NAME or container:NAME:rw',
+      });
+    }
+    const mounts = byContainer ? input.peers.mountsOfContainer(name) : input.peers.mountsOf(name);
+    if (mounts === undefined) {
+      throw new NotFoundError(
+        `${byContainer ? 'container' : 'service'} ${name} has no container to share volumes from`,
+        {
+          path: where,
+          hint: byContainer
+            ? `create the container ${name} first`
+            : `${name} is a dependency: tscompose up creates it first`,
+        },
+      );
+    }
+    for (const mount of mounts) {
+      if (mount.kind !== 'bind') continue;
+      const readOnly = mode === undefined ? mount.readOnly : mode === 'ro';
+      const shared: Mount = { ...mount, readOnly };
+      if (mount.volume) shared.volume = { name: mount.volume.name, noCopy: true };
+      out.set(mount.target, shared);
+    }
+  });
+  return [...out.values()];
 }
 
 /** The short forms and `deploy.resources` forms of the same limits; the short form wins. */

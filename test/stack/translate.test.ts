@@ -10,7 +10,12 @@ import {
 } from '../../src/stack/translate.js';
 
 const ID = 'a'.repeat(64);
-const noPeers: Peers = { pidOf: () => undefined, pidOfContainer: () => undefined };
+const noPeers: Peers = {
+  pidOf: () => undefined,
+  pidOfContainer: () => undefined,
+  mountsOf: () => undefined,
+  mountsOfContainer: () => undefined,
+};
 
 function translate(yaml: string, name = 'app', peers = noPeers) {
   const { project } = loadProject({
@@ -87,8 +92,8 @@ test('namespaces join a running service; one that does not run is an error namin
     '',
   ].join('\n');
   const peers: Peers = {
+    ...noPeers,
     pidOf: (name) => (name === 'db' ? 4242 : undefined),
-    pidOfContainer: () => undefined,
   };
   const { spec } = translate(yaml, 'app', peers);
   assert.equal(spec.network, { kind: 'path', path: '/proc/4242/ns/net' });
@@ -186,6 +191,60 @@ test('volumes with local driver_opts: tmpfs with a size, a bind of a directory, 
   assert.throws(
     () => localDriverMount({ type: 'nfs', o: 'addr=10.0.0.1' }, { target: '/n' }, 'volumes.v'),
     /local volumes of type "nfs" are not supported/,
+  );
+});
+
+test('volumes_from: the source’s volumes and binds at the same paths, :ro and :rw over its modes', () => {
+  const yaml = [
+    'services:',
+    '  data:',
+    '    image: busybox',
+    '  app:',
+    '    image: busybox',
+    '    volumes_from: ["data:ro", "container:legacy"]',
+    '    volumes: ["/srv/own:/shared/b"]',
+    '',
+  ].join('\n');
+  const peers: Peers = {
+    ...noPeers,
+    mountsOf: (name) =>
+      name === 'data'
+        ? [
+            { kind: 'bind', source: '/vol/db', target: '/var/db', volume: { name: 'db' } },
+            { kind: 'bind', source: '/srv/a', target: '/shared/a' },
+            { kind: 'tmpfs', target: '/run/private' },
+          ]
+        : undefined,
+    mountsOfContainer: (name) =>
+      name === 'legacy'
+        ? [
+            { kind: 'bind', source: '/srv/logs', target: '/logs', readOnly: true },
+            { kind: 'bind', source: '/srv/theirs', target: '/shared/b' },
+          ]
+        : undefined,
+  };
+  const { spec } = translate(yaml, 'app', peers);
+  assert.equal(spec.mounts, [
+    {
+      kind: 'bind',
+      source: '/srv/own',
+      target: '/shared/b',
+      readOnly: undefined,
+      propagation: undefined,
+    },
+    {
+      kind: 'bind',
+      source: '/vol/db',
+      target: '/var/db',
+      readOnly: true,
+      volume: { name: 'db', noCopy: true },
+    },
+    { kind: 'bind', source: '/srv/a', target: '/shared/a', readOnly: true },
+    { kind: 'bind', source: '/srv/logs', target: '/logs', readOnly: true },
+  ]);
+  assert.throws(
+    () => translate(yaml, 'app', { ...peers, mountsOf: () => undefined }),
+    /service data has no container to share volumes from/,
   );
 });
 

@@ -1,4 +1,4 @@
-// `volume ls|inspect|rm|prune` over the volumes a stack made.
+// `volume ls|inspect|rm|prune` over the volumes a stack made; driver_opts; volumes_from.
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -70,6 +70,52 @@ whenMet(test, containersRequirement, () => {
     assert.is(readFileSync(path.join(hostdir, 'file'), 'utf8'), 'hi\n');
     const df = await t.ok(['exec', '-T', 'app', 'sh', '-c', 'df -k /scratch | tail -1']);
     assert.match(df, /^tmpfs\s+1024\s/);
+  });
+});
+
+whenMet(test, containersRequirement, () => {
+  test('volumes_from shares the named, anonymous and bind mounts of another service', async () => {
+    const t = await stack('services: {}\n');
+    const hostdir = path.join(t.dir, 'site');
+    mkdirSync(hostdir);
+    t.compose(
+      [
+        'services:',
+        '  data:',
+        '    image: busybox',
+        '    command: ["sh", "-c", "echo named > /db/file; echo anon > /cache/file; exec sleep 1000"]',
+        `    volumes: ["db:/db", "/cache", "${hostdir}:/site"]`,
+        '  reader:',
+        '    image: busybox',
+        '    command: ["sleep", "1001"]',
+        '    volumes_from: ["data:ro"]',
+        '  writer:',
+        '    image: busybox',
+        '    command: ["sleep", "1002"]',
+        '    volumes_from: [data]',
+        'volumes:',
+        '  db:',
+        '',
+      ].join('\n'),
+    );
+    const up = await t.cli(['up', '-d']);
+    assert.is(up.code, 0, up.stderr);
+    assert.not.match(up.stderr, 'volumes_from', 'no warning that it is not applied');
+    const sh = (service: string, script: string) =>
+      t.ok(['exec', '-T', service, 'sh', '-c', script]).then((out) => out.trim());
+    await sh('writer', 'echo from-writer > /site/page');
+    assert.is(readFileSync(path.join(hostdir, 'page'), 'utf8'), 'from-writer\n');
+    assert.is(
+      await sh('reader', 'cat /db/file /cache/file /site/page'),
+      'named\nanon\nfrom-writer',
+    );
+    assert.match(
+      await sh('reader', 'touch /db/x 2>&1; echo $?'),
+      /Read-only file system[\s\S]*1$/,
+      ':ro makes the shared volume read-only',
+    );
+    await sh('writer', 'echo again > /cache/file');
+    assert.is(await sh('data', 'cat /cache/file'), 'again', 'the same anonymous volume');
   });
 });
 
