@@ -28,15 +28,22 @@ export function nameIndex(containers: ContainerRecord[]): NameIndex {
   return index;
 }
 
-/** The /etc/hosts entries for one container: every name on the networks it is on. */
+/**
+ * The /etc/hosts entries for one container: every name on the networks it is on, and the
+ * aliases of its own links.
+ */
 export function hostsEntries(
   index: NameIndex,
   discovery: Discovery | undefined,
 ): { ip: string; names: string[] }[] {
   const byIp = new Map<string, Set<string>>();
+  const add = (ip: string, name: string) => byIp.set(ip, (byIp.get(ip) ?? new Set()).add(name));
   for (const network of discovery?.networks ?? []) {
-    for (const [name, ips] of index.get(network.name) ?? []) {
-      for (const ip of ips) byIp.set(ip, (byIp.get(ip) ?? new Set()).add(name));
+    const names = index.get(network.name);
+    for (const [name, ips] of names ?? []) for (const ip of ips) add(ip, name);
+    for (const link of discovery?.links ?? []) {
+      for (const ip of names?.get(link.service.toLowerCase()) ?? [])
+        add(ip, link.alias.toLowerCase());
     }
   }
   return [...byIp]

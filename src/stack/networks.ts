@@ -9,6 +9,11 @@ export interface Discovery {
   /** The service name, `container_name` and `hostname`: names on every network. */
   names: string[];
   networks: { name: string; aliases: string[]; ip: string }[];
+  /**
+   * `links: [db:database]`: names this container alone sees for another service, on the
+   * networks they share. (Absent in records made before links were applied.)
+   */
+  links?: { service: string; alias: string }[];
 }
 
 export interface PreparedNetwork {
@@ -114,7 +119,7 @@ export async function prepareNetwork(
     const hostname = service.hostname ?? id.slice(0, 12);
     return {
       mode: { kind: 'path', path },
-      discovery: { names: [...new Set(names)], networks: attached },
+      discovery: { names: [...new Set(names)], networks: attached, links: linksOf(service) },
       dns: [records[0]!.gateway],
       hosts: [{ ip: attached[0]!.ip, names: [hostname] }],
     };
@@ -122,6 +127,14 @@ export async function prepareNetwork(
     await networks.deleteNamespace(id);
     throw error;
   }
+}
+
+/** `SERVICE` or `SERVICE:ALIAS`, as Docker Compose reads a link. */
+function linksOf(service: Service): Discovery['links'] {
+  return (service.links ?? []).map((link) => {
+    const [target, alias] = link.split(':');
+    return { service: target!, alias: alias || target! };
+  });
 }
 
 const ensuring = new WeakMap<StackDeps, Map<string, Promise<NetworkRecord>>>();

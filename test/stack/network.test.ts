@@ -1,5 +1,5 @@
 // Stack networks: services reach each other by name on a shared network and cannot across
-// separate ones; aliases; internal networks; names kept current in /etc/hosts and served
+// separate ones; aliases and links; internal networks; names kept current in /etc/hosts and served
 // by the keeper's DNS. Traffic goes only between namespaces the test's stack made.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,6 +31,7 @@ whenMet(test, requirement, () => {
         '    image: busybox',
         '    command: ["sleep", "1000"]',
         '    networks: [back, front]',
+        '    links: ["api:database"]',
         '  outsider:',
         '    image: busybox',
         '    command: ["sleep", "1000"]',
@@ -49,16 +50,18 @@ whenMet(test, requirement, () => {
     assert.is(byName.stdout, 'pong\n', byName.stderr);
     const byAlias = await sh(t, 'web', 'wget -q -O - http://backend:8080/ping');
     assert.is(byAlias.stdout, 'pong\n', byAlias.stderr);
+    const byLink = await sh(t, 'web', 'wget -q -O - http://database:8080/ping');
+    assert.is(byLink.stdout, 'pong\n', byLink.stderr);
     const dns = await sh(t, 'web', 'nslookup api');
     assert.match(dns.stdout, /Address: 10\.\d+\.\d+\.\d+/, dns.stdout + dns.stderr);
 
     const across = await sh(t, 'outsider', 'wget -q -O - http://api:8080/ping');
     assert.is.not(across.code, 0, 'api is not on front: outsider cannot resolve or reach it');
     const hosts = await sh(t, 'web', 'cat /etc/hosts');
-    assert.match(hosts.stdout, /\tapi backend/);
+    assert.match(hosts.stdout, /\tapi backend database/);
     assert.match(hosts.stdout, /\toutsider/);
     const outsiderHosts = await sh(t, 'outsider', 'cat /etc/hosts');
-    assert.not.match(outsiderHosts.stdout, /\bapi\b/);
+    assert.not.match(outsiderHosts.stdout, /\bapi\b|database/);
 
     const down = await t.cli(['down', '-t', '0']);
     assert.match(down.stderr, `Network ${t.project}_back  Removed`);
