@@ -118,4 +118,9 @@ export const MIGRATIONS: readonly string[] = [
   -- The host ports the keeper's proxies hold for the container, as JSON, for ps and port.
   ALTER TABLE containers ADD COLUMN ports TEXT;
   `,
+  `
+  -- The local driver's driver_opts (type, device, o), as JSON: a volume with them is a
+  -- mount on its directory while containers use it.
+  ALTER TABLE volumes ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
+  `,
 ];
