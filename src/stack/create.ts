@@ -75,11 +75,19 @@ export async function createServiceContainer(
 
 /** The directory of a volume the project uses: created on first use, or an external one. */
 export function volumeDirs(deps: StackDeps, project: Project) {
-  return (name: string, { external, where }: { external: boolean; where: string }) => {
+  return (
+    name: string,
+    options: { external: boolean; where: string; driverOpts?: Record<string, string> },
+  ) => {
     const volumes = new VolumeStore(deps.engine);
-    if (external) return volumes.external(name, where).mountpoint;
+    if (options.external) return volumes.external(name, options.where).mountpoint;
     const labels = { 'com.docker.compose.project': project.name };
-    return volumes.ensure(name, { project: project.name, labels }).volume.mountpoint;
+    const made = volumes.ensure(name, {
+      project: project.name,
+      labels,
+      driverOpts: options.driverOpts,
+    });
+    return made.volume.mountpoint;
   };
 }
 

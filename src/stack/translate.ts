@@ -11,6 +11,7 @@ import type {
 import type { Project, Service } from '../planner/model.js';
 import { serviceConfigHash } from '../planner/hash.js';
 import { parseByteSizeText } from '../planner/normalize/units.js';
+import { checkDriverOptions } from '../engine/volumes/backing.js';
 
 /** What a service's container needs from other containers that run already. */
 export interface Peers {
@@ -37,7 +38,10 @@ export interface TranslateInput {
   /** The namespace made for the container on its stack networks, when it has them. */
   network?: NetworkMode;
   /** The directory of a named volume, created on first use (or an external one found). */
-  volumeDir?: (name: string, options: { external: boolean; where: string }) => string;
+  volumeDir?: (
+    name: string,
+    options: { external: boolean; where: string; driverOpts?: Record<string, string> },
+  ) => string;
   oneoff?: boolean;
 }
 
@@ -196,14 +200,13 @@ function mounts(input: TranslateInput, at: (key: string) => string): Mount[] {
       });
     } else if (volume.type === 'volume' && input.volumeDir) {
       const declared = volume.source ? project.volumes[volume.source] : undefined;
-      if (declared?.driver_opts && !declared.external) {
-        out.push(localDriverMount(declared.driver_opts, volume, `volumes.${volume.source}`));
-        return;
-      }
+      const driverOpts = declared?.external ? undefined : declared?.driver_opts;
+      if (driverOpts) checkLocalDriver(driverOpts, `volumes.${volume.source}`);
       // An anonymous volume keeps one name per service and path, so a recreated
       // container gets its data back, as Docker Compose hands it over.
       const name = declared?.name ?? anonymousVolume(project.name, service.name, volume.target);
-      const source = input.volumeDir(name, { external: Boolean(declared?.external), where });
+      const external = Boolean(declared?.external);
+      const source = input.volumeDir(name, { external, where, driverOpts });
       out.push({
         kind: 'bind',
         source,
@@ -291,22 +294,23 @@ function resources(service: Service): Resources {
 }
 
 /**
- * A volume of the local driver with `driver_opts`, as Docker mounts it: `type: tmpfs`
- * (size from `o`), or `o: bind` of the `device` directory. Other types (nfs, ext4 on a
- * device…) are refused by name.
+ * The `driver_opts` of a local volume that tscompose mounts, checked before anything is
+ * made: `type: tmpfs` (a size in tmpfs's own units), or `o: bind` of an existing `device`
+ * directory. Others (nfs, a block device…) are refused by name. The engine mounts them on
+ * the volume's directory while containers use it, as Docker's local driver does.
  */
-export function localDriverMount(
-  opts: Record<string, string>,
-  volume: { target: string; read_only?: boolean },
-  where: string,
-): Mount {
+export function checkLocalDriver(opts: Record<string, string>, where: string): void {
+  checkDriverOptions(opts, where);
   const options = (opts.o ?? '').split(',').map((o) => o.trim());
-  if (opts.type === 'tmpfs' || opts.device === 'tmpfs') {
-    const size = sizeOption(
-      options.find((o) => o.startsWith('size=')),
-      `${where}.driver_opts.o`,
-    );
-    return { kind: 'tmpfs', target: volume.target, size, readOnly: volume.read_only };
+  if (opts.type === 'tmpfs') {
+    const size = options.find((o) => o.startsWith('size='));
+    if (size && !/^size=\d+[kmgKMG%]?$/.test(size)) {
+      throw new InvalidError(`"${size}" is not a tmpfs size`, {
+        path: `${where}.driver_opts.o`,
+        hint: 'write it as tmpfs does: size=100m (k, m, g or %)',
+      });
+    }
+    return;
   }
   if (options.includes('bind') || options.includes('rbind')) {
     const device = opts.device;
@@ -322,12 +326,7 @@ export function localDriverMount(
         hint: `create it first: mkdir -p ${device}`,
       });
     }
-    return {
-      kind: 'bind',
-      source: device,
-      target: volume.target,
-      readOnly: volume.read_only || options.includes('ro'),
-    };
+    return;
   }
   throw new UnsupportedError(`local volumes of type "${opts.type ?? '?'}" are not supported`, {
     path: `${where}.driver_opts`,

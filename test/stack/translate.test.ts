@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { loadProject } from '../../src/planner/loader.js';
 import {
   anonymousVolume,
-  localDriverMount,
+  checkLocalDriver,
   translateService,
   type Peers,
 } from '../../src/stack/translate.js';
@@ -156,41 +156,66 @@ test('mounts: binds, tmpfs, named and anonymous volumes; security options; ulimi
   assert.is.not(anonymousVolume('demo', 'app', '/cache'), anonymousVolume('demo', 'app', '/other'));
 });
 
-test('volumes with local driver_opts: tmpfs with a size, a bind of a directory, others refused', () => {
-  assert.equal(
-    localDriverMount(
-      { type: 'tmpfs', device: 'tmpfs', o: 'size=2m' },
-      { target: '/t' },
-      'volumes.v',
-    ),
-    {
-      kind: 'tmpfs',
-      target: '/t',
-      size: 2 * 1024 * 1024,
-      readOnly: undefined,
+test('volumes with local driver_opts: a named volume the engine mounts; unknown kinds refused', () => {
+  const yaml = [
+    'services:',
+    '  app:',
+    '    image: busybox',
+    '    volumes: ["scratch:/t"]',
+    'volumes:',
+    '  scratch:',
+    '    driver_opts: { type: tmpfs, device: tmpfs, o: "size=2m,uid=1000" }',
+    '',
+  ].join('\n');
+  const asked: unknown[] = [];
+  const { project } = loadProject({
+    cwd: '/srv/demo',
+    files: ['-'],
+    stdin: yaml,
+    projectName: 'demo',
+    environment: {},
+    homeDir: '/root',
+  });
+  const { spec } = translateService({
+    project,
+    service: project.services.app!,
+    number: 1,
+    id: ID,
+    imageId: 'sha256:' + 'b'.repeat(64),
+    peers: noPeers,
+    volumeDir: (name, options) => {
+      asked.push({ name, driverOpts: options.driverOpts });
+      return `/vol/${name}`;
     },
-  );
-  assert.equal(
-    localDriverMount({ type: 'none', o: 'bind', device: '/tmp' }, { target: '/h' }, 'volumes.v'),
+  });
+  assert.equal(asked, [
+    { name: 'demo_scratch', driverOpts: { type: 'tmpfs', device: 'tmpfs', o: 'size=2m,uid=1000' } },
+  ]);
+  assert.equal(spec.mounts, [
     {
       kind: 'bind',
-      source: '/tmp',
-      target: '/h',
-      readOnly: false,
+      source: '/vol/demo_scratch',
+      target: '/t',
+      readOnly: undefined,
+      volume: { name: 'demo_scratch', noCopy: undefined },
     },
-  );
+  ]);
+  checkLocalDriver({ type: 'none', o: 'bind', device: '/tmp' }, 'volumes.v');
   assert.throws(
-    () =>
-      localDriverMount(
-        { type: 'none', o: 'bind', device: '/no/such/dir' },
-        { target: '/h' },
-        'volumes.v',
-      ),
+    () => checkLocalDriver({ type: 'none', o: 'bind', device: '/no/such/dir' }, 'volumes.v'),
     /the directory \/no\/such\/dir of the bind volume does not exist/,
   );
   assert.throws(
-    () => localDriverMount({ type: 'nfs', o: 'addr=10.0.0.1' }, { target: '/n' }, 'volumes.v'),
+    () => checkLocalDriver({ type: 'nfs', o: 'addr=10.0.0.1' }, 'volumes.v'),
     /local volumes of type "nfs" are not supported/,
+  );
+  assert.throws(
+    () => checkLocalDriver({ type: 'tmpfs', o: 'size=2mb' }, 'volumes.v'),
+    /"size=2mb" is not a tmpfs size/,
+  );
+  assert.throws(
+    () => checkLocalDriver({ type: 'tmpfs', size: '2m' }, 'volumes.v'),
+    /the local volume driver has no option "size"/,
   );
 });
 

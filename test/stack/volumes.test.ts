@@ -46,7 +46,7 @@ whenMet(test, containersRequirement, () => {
 });
 
 whenMet(test, containersRequirement, () => {
-  test('local driver_opts: a bind of a host directory and a sized tmpfs', async () => {
+  test('local driver_opts: a bind of a host directory, and a sized tmpfs the services share', async () => {
     const t = await stack('services: {}\n');
     const hostdir = path.join(t.dir, 'hostdata');
     mkdirSync(hostdir);
@@ -57,6 +57,10 @@ whenMet(test, containersRequirement, () => {
         '    image: busybox',
         '    command: ["sleep", "1000"]',
         '    volumes: ["shared:/shared", "scratch:/scratch"]',
+        '  peer:',
+        '    image: busybox',
+        '    command: ["sleep", "1001"]',
+        '    volumes: ["scratch:/scratch"]',
         'volumes:',
         '  shared:',
         `    driver_opts: { type: none, o: bind, device: ${hostdir} }`,
@@ -66,10 +70,21 @@ whenMet(test, containersRequirement, () => {
       ].join('\n'),
     );
     await t.ok(['up', '-d']);
-    await t.ok(['exec', '-T', 'app', 'sh', '-c', 'echo hi > /shared/file']);
+    const sh = (service: string, script: string) =>
+      t.ok(['exec', '-T', service, 'sh', '-c', script]).then((out) => out.trim());
+    await sh('app', 'echo hi > /shared/file; echo in-memory > /scratch/note');
     assert.is(readFileSync(path.join(hostdir, 'file'), 'utf8'), 'hi\n');
-    const df = await t.ok(['exec', '-T', 'app', 'sh', '-c', 'df -k /scratch | tail -1']);
-    assert.match(df, /^tmpfs\s+1024\s/);
+    assert.match(await sh('app', 'df -k /scratch | tail -1'), /^tmpfs\s+1024\s/);
+    assert.is(await sh('peer', 'cat /scratch/note'), 'in-memory', 'one tmpfs for both');
+    const [scratch] = JSON.parse(await t.ok(['volume', 'inspect', `${t.project}_scratch`]));
+    assert.equal(scratch.Options, { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' });
+
+    // Once no container uses it, the tmpfs and what was in it are gone, as with Docker.
+    await t.ok(['down', '-t', '0']);
+    assert.not.match(readFileSync('/proc/self/mountinfo', 'utf8'), scratch.Mountpoint);
+    await t.ok(['up', '-d']);
+    assert.is(await sh('peer', 'ls /scratch'), '');
+    assert.is(await sh('app', 'cat /shared/file'), 'hi', 'the bind volume keeps its directory');
   });
 });
 

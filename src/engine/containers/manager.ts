@@ -30,7 +30,7 @@ import {
   parseOciProcess,
 } from '../runtime/spec/index.js';
 import { readUserDatabase, resolveUser } from '../runtime/spec/user.js';
-import type { ContainerSpec } from '../runtime/types.js';
+import type { ContainerSpec, Mount } from '../runtime/types.js';
 import { isMounted, mountOverlay, unmount } from '../snapshot/overlay.js';
 import { resolveInRoot } from '../snapshot/safe-path.js';
 import { Snapshotter } from '../snapshot/snapshotter.js';
@@ -284,7 +284,17 @@ export class ContainerManager {
     rmSync(paths.bundle, { recursive: true, force: true });
     rmSync(paths.dir, { recursive: true, force: true });
     this.records.delete(id);
+    this.releaseVolumes(record);
     this.event(record, 'destroy');
+  }
+
+  /** The backing mounts of the container's volumes that no other container uses now. */
+  private releaseVolumes(record: ContainerRecord): void {
+    const names = volumeNames(record.spec.mounts);
+    if (names.length === 0) return;
+    const used = new Set(this.records.all().flatMap((other) => volumeNames(other.spec.mounts)));
+    const volumes = new VolumeStore(this.engine);
+    for (const name of names) if (!used.has(name)) volumes.release(name);
   }
 
   /**
@@ -516,13 +526,15 @@ export class ContainerManager {
   }
 
   /**
-   * A named volume used for the first time gets what the image has at its path, as
-   * Docker does (unless `nocopy`); an empty path in the image leaves it empty.
+   * The container's volumes, ready: a backing mount made (a tmpfs volume), and a named
+   * volume used for the first time gets what the image has at its path, as Docker does
+   * (unless `nocopy`); an empty path in the image leaves it empty.
    */
   private async copyUpVolumes(record: ContainerRecord, paths: ContainerPaths): Promise<void> {
     const volumes = new VolumeStore(this.engine);
     for (const mount of record.spec.mounts) {
       if (mount.kind !== 'bind' || !mount.volume) continue;
+      volumes.activate(mount.volume.name);
       const volume = volumes.find(mount.volume.name);
       if (!volume || volume.initialized) continue;
       if (!mount.volume.noCopy && readdirSync(volume.mountpoint).length === 0) {
@@ -561,4 +573,10 @@ export class ContainerManager {
       data: { name: record.name, service: record.service, ...data },
     });
   }
+}
+
+function volumeNames(mounts: readonly Mount[]): string[] {
+  return mounts.flatMap((mount) =>
+    mount.kind === 'bind' && mount.volume ? [mount.volume.name] : [],
+  );
 }

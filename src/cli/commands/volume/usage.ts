@@ -26,7 +26,7 @@ export function volumeJson(volume: VolumeRecord) {
     Labels: volume.labels,
     Mountpoint: volume.mountpoint,
     Name: volume.name,
-    Options: null,
+    Options: Object.keys(volume.options).length > 0 ? volume.options : null,
     Scope: 'local',
   };
 }
