@@ -158,6 +158,14 @@ test('createError: a file that cannot be executed is 126; anything else keeps ru
   assert.not.match(other.message, 'cgroup warning');
 });
 
+test('createError: a ulimit the host will not raise is named, with the way out', () => {
+  const said =
+    'time="x" level=error msg="runc create failed: unable to start container process: error during container init: error setting rlimits for ready process: error setting rlimit type 8: operation not permitted"\n';
+  const error = createError('abc', said);
+  assert.is(error.message, 'the ulimit memlock is above what this host lets be set');
+  assert.match(error.hint ?? '', /CAP_SYS_RESOURCE.*ulimits\.memlock/);
+});
+
 test('runtimeMessage: logrus errors unquoted, plain text kept, nothing said is said', () => {
   assert.is(
     runtimeMessage('time="t" level=error msg="container does not exist"\n'),

@@ -45,11 +45,39 @@ export function createError(id: string, stderr: string): ContainerCreateError {
       hint: 'the file is not executable (or its interpreter is missing): check its mode',
     });
   }
+  const rlimit = /error setting rlimit type (\d+): operation not permitted/i.exec(said);
+  if (rlimit) {
+    const name = RLIMIT_NAMES[Number(rlimit[1])] ?? `resource ${rlimit[1]}`;
+    return new ContainerCreateError(`the ulimit ${name} is above what this host lets be set`, {
+      runtimeMessage: said,
+      hint: `raising a hard limit needs CAP_SYS_RESOURCE, which this host does not give: keep ulimits.${name} within the host's hard limit (ulimit -H -a)`,
+    });
+  }
   return new ContainerCreateError(`container ${id} could not be created: ${said}`, {
     runtimeMessage: said,
     hint: 'the runtime refused the bundle: check its config.json and root file system',
   });
 }
+
+/** Linux's RLIMIT_* numbers, as compose names the limits. */
+const RLIMIT_NAMES = [
+  'cpu',
+  'fsize',
+  'data',
+  'stack',
+  'core',
+  'rss',
+  'nproc',
+  'nofile',
+  'memlock',
+  'as',
+  'locks',
+  'sigpending',
+  'msgqueue',
+  'nice',
+  'rtprio',
+  'rttime',
+];
 
 /** Whether the failure is the runtime executing the process, not e.g. a mount. */
 function isExecStep(message: string): boolean {
