@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ContainerRecord } from '../engine/containers/records.js';
+import type { ImageConfig } from '../engine/image/types.js';
 import { NetworkManager } from '../engine/network/index.js';
 import { VolumeStore } from '../engine/volumes/store.js';
 import type { Project, Service } from '../planner/model.js';
@@ -41,6 +42,9 @@ export async function createServiceContainer(
       initPath: deps.initPath,
       volumeDir: volumeDirs(deps, project),
       oneoff: options.oneoff,
+      imageVolumes: Object.keys(
+        deps.engine.store.readJson<ImageConfig>(imageId).config?.Volumes ?? {},
+      ),
     });
     const { etc } = translated;
     const created = await deps.manager.create({

@@ -43,6 +43,8 @@ export interface TranslateInput {
     options: { external: boolean; where: string; driverOpts?: Record<string, string> },
   ) => string;
   oneoff?: boolean;
+  /** The image's `VOLUME` paths: each gets an anonymous volume unless a mount covers it. */
+  imageVolumes?: string[];
 }
 
 export interface Translated {
@@ -227,7 +229,33 @@ function mounts(input: TranslateInput, at: (key: string) => string): Mount[] {
     out.push({ kind: 'tmpfs', target: target!, size: sizeOption(size, at('tmpfs')) });
   }
   const own = new Set(out.map((mount) => mount.target));
-  return [...out, ...sharedMounts(input, at).filter((mount) => !own.has(mount.target))];
+  const shared = sharedMounts(input, at).filter((mount) => !own.has(mount.target));
+  const covered = new Set([...own, ...shared.map((mount) => mount.target)]);
+  return [...out, ...shared, ...imageVolumeMounts(input, covered)];
+}
+
+/**
+ * An anonymous volume for each `VOLUME` of the image that no mount of the service covers,
+ * as Docker makes them, named as the service's own anonymous volumes are: a recreated
+ * container gets the same data back, as Docker Compose hands it over.
+ */
+function imageVolumeMounts(input: TranslateInput, covered: Set<string>): Mount[] {
+  const { project, service } = input;
+  if (!input.volumeDir) return [];
+  return (input.imageVolumes ?? [])
+    .map((target) => normalizeTarget(target))
+    .filter((target) => !covered.has(target))
+    .map((target) => {
+      const name = anonymousVolume(project.name, service.name, target);
+      const where = `the image's VOLUME ${target}`;
+      const source = input.volumeDir!(name, { external: false, where });
+      return { kind: 'bind', source, target, volume: { name } } satisfies Mount;
+    });
+}
+
+/** `/data/` and `/data` are one path, as Docker reads a VOLUME. */
+function normalizeTarget(target: string): string {
+  return target.length > 1 ? target.replace(/\/+$/, '') : target;
 }
 
 /**

@@ -1,5 +1,6 @@
-// `volume ls|inspect|rm|prune` over the volumes a stack made; driver_opts; volumes_from.
-import { mkdirSync, readFileSync } from 'node:fs';
+// `volume ls|inspect|rm|prune` over the volumes a stack made; driver_opts; volumes_from; an
+// image's VOLUME paths.
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -131,6 +132,41 @@ whenMet(test, containersRequirement, () => {
     );
     await sh('writer', 'echo again > /cache/file');
     assert.is(await sh('data', 'cat /cache/file'), 'again', 'the same anonymous volume');
+  });
+});
+
+whenMet(test, containersRequirement, () => {
+  test("an image's VOLUME gets an anonymous volume with the image's data, kept across a recreate", async () => {
+    const t = await stack('services: {}\n');
+    const rootfs = path.join(t.dir, 'rootfs');
+    mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
+    mkdirSync(path.join(rootfs, 'data'));
+    copyFileSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
+    for (const applet of ['sh', 'cat', 'sleep'])
+      symlinkSync('busybox', path.join(rootfs, 'bin', applet));
+    writeFileSync(path.join(rootfs, 'data', 'seed'), 'from the image\n');
+    await t.ok(['image', 'import', '--change', 'VOLUME /data/', rootfs, 'seeded:1']);
+    const compose = (marker: string) =>
+      t.compose(
+        [
+          'services:',
+          '  app:',
+          '    image: seeded:1',
+          `    environment: { MARKER: ${marker} }`,
+          '    command: ["/bin/sh", "-c", "echo run $$MARKER >> /data/seed; exec sleep 1000"]',
+          '',
+        ].join('\n'),
+      );
+    compose('one');
+    await t.ok(['up', '-d']);
+    const volumes = (await t.ok(['volume', 'ls', '-q'])).trim().split('\n');
+    assert.equal(volumes.length, 1, volumes.join(' '));
+    assert.match(volumes[0]!, new RegExp(`^${t.project}_app_anon_[0-9a-f]{12}$`));
+    const cat = () => t.ok(['exec', '-T', 'app', 'cat', '/data/seed']);
+    assert.is(await cat(), 'from the image\nrun one\n');
+    compose('two');
+    await t.ok(['up', '-d']);
+    assert.is(await cat(), 'from the image\nrun one\nrun two\n', 'the recreated one has it');
   });
 });
 
