@@ -8,6 +8,7 @@ import {
   parseAllDocuments,
   type Alias,
   type Scalar,
+  type ScalarTag,
   type Document,
   type Node,
   type YAMLMap,
@@ -40,6 +41,18 @@ const ALIAS_EXPANSION_FLOOR = 10_000;
 const MERGE_KEY = '<<';
 
 /**
+ * `0440` as Docker Compose's YAML reader takes it: an octal number (Go's yaml.v3 parses
+ * integers with base 0), where YAML 1.2's core schema would read decimal 440. It matters
+ * for file modes (`mode: 0440`), and makes `0123` in an environment value 83 there too.
+ */
+const LEGACY_OCTAL: ScalarTag = {
+  tag: 'tag:yaml.org,2002:int',
+  default: true,
+  test: /^[-+]?0[0-7]+$/,
+  resolve: (text) => parseInt(text, 8),
+};
+
+/**
  * Parses a compose file into plain trees, keeping the position of every node and the
  * `!reset` / `!override` tags. Anchors, aliases and `<<` merge keys are resolved here so
  * that no later step sees YAML constructs.
@@ -51,6 +64,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     uniqueKeys: false,
     prettyErrors: false,
     strict: false,
+    customTags: (tags) => [LEGACY_OCTAL, ...tags],
   });
   const list = Array.isArray(docs) ? docs : [];
   const builder = new TreeBuilder(file, lineCounter, countNodes(list));

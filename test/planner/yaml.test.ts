@@ -14,6 +14,14 @@ function parseError(text: string): InvalidError {
   throw new Error('expected the parse to fail');
 }
 
+test('a leading 0 is octal, as Docker Compose reads it (mode: 0440); quoted text stays text', () => {
+  const [doc] = parseYaml(
+    'a: 0440\nb: "0440"\nc: 0o440\nd: 440\ne: 0\nf: 09\n',
+    'x.yaml',
+  ).documents;
+  assert.equal(doc, { a: 0o440, b: '0440', c: 0o440, d: 440, e: 0, f: 9 });
+});
+
 test('keeps the position of every key, in the user words', () => {
   const { documents, positions } = parseYaml(
     'services:\n  web:\n    image: nginx\n    ports:\n      - "80:80"\n      - 443\n',
