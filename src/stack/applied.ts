@@ -6,8 +6,6 @@ import type { Service } from '../planner/model.js';
  * differently from what its file says; docs/compose-keys.md lists the same.
  */
 export const NOT_APPLIED_YET: Record<string, string> = {
-  secrets: 'secrets are not mounted into containers yet',
-  configs: 'configs are not mounted into containers yet',
   develop: 'the file watcher is not there yet',
   post_start: 'lifecycle hooks are not run yet',
   pre_stop: 'lifecycle hooks are not run yet',

@@ -54,6 +54,7 @@ export async function createServiceContainer(
       oneoff: options.oneoff,
       imageRef: service.image,
       configHash: translated.configHash,
+      files: translated.files,
       etc: {
         ...etc,
         hosts: [...(network?.hosts ?? []), ...etc.hosts],

@@ -273,4 +273,57 @@ test('volumes_from: the source’s volumes and binds at the same paths, :ro and 
   );
 });
 
+test('secrets and configs: a file is bound read-only; environment and content are given files', () => {
+  const yaml = [
+    'services:',
+    '  app:',
+    '    image: busybox',
+    '    secrets: [key, { source: token, target: api-token, uid: "1000", mode: 0400 }]',
+    '    configs: [{ source: conf, target: /etc/app.conf }, plain]',
+    'secrets:',
+    '  key: { file: /etc/hostname }',
+    '  token: { environment: TOKEN }',
+    'configs:',
+    '  conf: { content: "port = $${PORT}" }',
+    '  plain: { file: /etc/hostname }',
+    '',
+  ].join('\n');
+  const { project } = loadProject({
+    cwd: '/srv/demo',
+    files: ['-'],
+    stdin: yaml,
+    projectName: 'demo',
+    environment: { TOKEN: 's3cret' },
+    homeDir: '/root',
+  });
+  const input = {
+    project,
+    service: project.services.app!,
+    number: 1,
+    id: ID,
+    imageId: 'sha256:' + 'b'.repeat(64),
+    peers: noPeers,
+  };
+  const { spec, files } = translateService(input);
+  assert.equal(spec.mounts, [
+    { kind: 'bind', source: '/etc/hostname', target: '/run/secrets/key', readOnly: true },
+    { kind: 'bind', source: '/etc/hostname', target: '/plain', readOnly: true },
+  ]);
+  assert.equal(files, [
+    { target: '/run/secrets/api-token', content: 's3cret', uid: 1000, gid: undefined, mode: 0o400 },
+    {
+      target: '/etc/app.conf',
+      content: 'port = ${PORT}',
+      uid: undefined,
+      gid: undefined,
+      mode: undefined,
+    },
+  ]);
+  const unset = { ...project, environment: {} };
+  assert.throws(
+    () => translateService({ ...input, project: unset }),
+    /the variable TOKEN of secrets.token is not set/,
+  );
+});
+
 test.run();

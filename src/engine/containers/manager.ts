@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { ConflictError, RuntimeError, TsComposeError } from '../../errors.js';
 import {
   cgroupExists,
@@ -64,6 +74,21 @@ export interface StopOptions {
 export interface CreateOptions extends NewContainer {
   /** /etc files beyond the defaults: extra_hosts, dns. */
   etc?: Omit<EtcInput, 'hostname' | 'domainname' | 'network'>;
+  /**
+   * Files given to the container (a secret or config from `environment` or `content`):
+   * written under the container's own directory, owned and moded as asked, and mounted
+   * read-only at `target`. Their content is not kept in the database.
+   */
+  files?: GivenFile[];
+}
+
+export interface GivenFile {
+  target: string;
+  content: string;
+  /** 0o444 when absent. */
+  mode?: number;
+  uid?: number;
+  gid?: number;
 }
 
 const DEFAULT_GRACE_MS = 10_000;
@@ -109,13 +134,34 @@ export class ContainerManager {
 
   /** Records the container and prepares its directories; nothing runs yet. */
   async create(input: CreateOptions): Promise<ContainerRecord> {
-    const { spec } = input;
-    if (!this.images.get(spec.image)) this.missingImage(spec);
-    const record = this.records.insert(input);
-    const paths = this.pathsOf(spec.id);
+    if (!this.images.get(input.spec.image)) this.missingImage(input.spec);
+    const paths = this.pathsOf(input.spec.id);
+    const given = (input.files ?? []).map((file, i) => ({
+      ...file,
+      source: path.join(paths.files, String(i)),
+    }));
+    const spec: ContainerSpec = {
+      ...input.spec,
+      mounts: [
+        ...input.spec.mounts,
+        ...given.map(({ source, target }) => ({
+          kind: 'bind' as const,
+          source,
+          target,
+          readOnly: true,
+        })),
+      ],
+    };
+    const record = this.records.insert({ ...input, spec });
     try {
       for (const dir of [paths.upper, paths.work, paths.persist])
         mkdirSync(dir, { recursive: true });
+      if (given.length > 0) mkdirSync(paths.files, { mode: 0o700 });
+      for (const file of given) {
+        writeFileSync(file.source, file.content, { mode: 0o600 });
+        chownSync(file.source, file.uid ?? 0, file.gid ?? 0);
+        chmodSync(file.source, file.mode ?? 0o444);
+      }
       writeEtcFiles(paths, {
         ...input.etc,
         hostname: spec.network.kind === 'host' && !spec.hostname ? hostName() : spec.hostname!,

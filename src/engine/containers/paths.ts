@@ -19,6 +19,8 @@ export function containerPaths(paths: EnginePaths, id: string) {
     hosts: path.join(dir, 'hosts'),
     hostname: path.join(dir, 'hostname'),
     resolvConf: path.join(dir, 'resolv.conf'),
+    /** Files the container is given (secrets, configs): one per mount, by number. */
+    files: path.join(dir, 'files'),
     bundle,
     rootfs: path.join(bundle, 'rootfs'),
     config: path.join(bundle, 'config.json'),
