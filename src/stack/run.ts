@@ -18,6 +18,11 @@ export interface RunOptions {
   name?: string;
   /** Start what the service depends on first (the default, as in Docker Compose). */
   withDependencies?: boolean;
+  /**
+   * Start it under conmon (the default, for `run -d`); false leaves it created, for the
+   * caller to run attached (`ContainerManager.attach`).
+   */
+  start?: boolean;
 }
 
 /**
@@ -57,5 +62,5 @@ export async function runOneOff(
     imageIds.get(options.service)!,
     { oneoff: true },
   );
-  return deps.manager.start(record.id);
+  return options.start === false ? record : deps.manager.start(record.id);
 }

@@ -1,10 +1,39 @@
-// `run`: one-off containers of a service, with its dependencies started first.
+// `run`: one-off containers of a service, with its dependencies started first; in front of
+// the caller with its stdin, and its terminal when it has one.
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readLogs } from '../../src/engine/runtime/logs.js';
 import { whenMet } from '../helpers/requirements.js';
 import { containersRequirement, stacksFor, type TestStack } from '../helpers/stack.js';
 
 const stack = stacksFor(test);
+const BIN = path.resolve(import.meta.dirname, '../../bin/tscompose.js');
+
+/** The built CLI as a separate process (as a user runs it), `input` on its stdin. */
+function runBin(
+  t: TestStack,
+  command: string,
+  args: string[],
+  input: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: t.dir,
+      env: { ...process.env, ...t.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
 
 const COMPOSE = [
   'services:',
@@ -66,6 +95,46 @@ whenMet(test, containersRequirement, () => {
     assert.is((await rows(s)).length, 3, 'db, tool and the one-off');
     await s.ok(['down', '-t', '0']);
     assert.equal(await rows(s), []);
+  });
+});
+
+whenMet(test, containersRequirement, () => {
+  test('run reads its stdin; with a terminal the container gets one; logs keep its output', async () => {
+    const s = await stack(COMPOSE);
+    const piped = await runBin(
+      s,
+      process.execPath,
+      [BIN, '-p', s.project, 'run', '--no-deps', '-T', 'tool', 'sh', '-c', 'cat; exit 3'],
+      'from stdin\n',
+    );
+    assert.is(piped.stdout, 'from stdin\n', piped.stderr);
+    assert.is(piped.code, 3);
+    const [id] = readdirSync(path.join(s.root, 'containers'));
+    const logged = await readLogs(path.join(s.root, 'containers', id!, 'ctr.log'));
+    assert.equal(
+      logged.map((line) => `${line.stream}: ${line.text}`),
+      ['stdout: from stdin'],
+      'the engine logged what it printed, as conmon would',
+    );
+
+    // util-linux's script gives the CLI a terminal, as a user's shell would.
+    const line = [process.execPath, BIN, '-p', s.project, 'run', '--rm', '--no-deps', 'tool', 'sh'];
+    const typed = await runBin(
+      s,
+      'script',
+      ['-qec', line.map((word) => `'${word}'`).join(' '), '/dev/null'],
+      'tty; echo typed $((6 * 7)); exit 7\n',
+    );
+    assert.match(typed.stdout, /\/dev\/pts\/\d+\r?\n/, typed.stdout + typed.stderr);
+    assert.match(typed.stdout, /typed 42/);
+    assert.is(typed.code, 7);
+
+    const missing = await s.cli(['run', '--rm', '--no-deps', 'tool', 'no-such-command']);
+    assert.is(missing.code, 1);
+    assert.is(
+      missing.stderr.trim().split('\n')[0],
+      'error: the command "no-such-command" was not found in the image',
+    );
   });
 });
 

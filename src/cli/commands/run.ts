@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import { isatty } from 'node:tty';
 import { splitShellWords } from '../../planner/normalize/shellwords.js';
 import { runOneOff } from '../../stack/run.js';
 import { stringList, stringValue, UsageError } from '../args.js';
@@ -5,7 +8,6 @@ import type { Command } from '../context.js';
 import { envPairs } from '../env-flags.js';
 import { EXIT } from '../exit-codes.js';
 import { ensureKeeper } from '../keeper.js';
-import { followContainers } from '../logs.js';
 import { print } from '../output.js';
 import { withStack } from '../stack.js';
 
@@ -22,7 +24,7 @@ export const runCommand: Command = {
     '  -w, --workdir DIR       run in this directory',
     '  --name NAME             the container name',
     '  --no-deps               do not start the services it depends on',
-    '  -T, --no-TTY            accepted; run gives no terminal yet',
+    '  -T, --no-TTY            no terminal, even when this command has one',
   ].join('\n'),
   rawAfter: 1,
   options: {
@@ -58,6 +60,7 @@ export const runCommand: Command = {
           workingDir: stringValue(values.workdir),
           name: stringValue(values.name),
           withDependencies: !values['no-deps'],
+          start: Boolean(values.detach),
         });
         await keeperReady;
         await ensureKeeper(engine.paths, project.name);
@@ -65,18 +68,36 @@ export const runCommand: Command = {
           print(ctx.out, container.name);
           return EXIT.ok;
         }
-        // Its output until it exits; then its exit code is ours, as with docker compose run.
-        const controller = new AbortController();
-        const exited = deps.manager.wait(container.id).finally(() => controller.abort());
+        // In front of us, with our stdin (and our terminal, when there is one) as Docker
+        // Compose runs it; its exit code is ours.
+        const tty = !values['no-TTY'] && isatty(0) && isatty(1);
+        const attached = await deps.manager.attach(container.id, { tty });
         const interrupt = () => void deps.manager.stop(container.id, { timeoutMs: 10_000 });
-        process.once('SIGINT', interrupt);
+        process.on('SIGINT', interrupt);
         try {
-          await followContainers(ctx.out, deps.manager, [container], {
-            signal: controller.signal,
-            follow: true,
-            prefix: false,
+          const child = spawn(attached.command, attached.args, {
+            // With a terminal the container's stderr is the terminal too; the runtime's
+            // own is piped, so that a failed start is said once, as our error.
+            stdio: tty ? ['inherit', 'inherit', 'pipe'] : ['inherit', 'pipe', 'pipe'],
           });
-          const code = await exited;
+          if (child.pid !== undefined) attached.started(child.pid);
+          child.stdout?.on('data', (chunk: Buffer) => {
+            ctx.out.stdout.write(chunk);
+            attached.log.write('stdout', chunk);
+          });
+          child.stderr?.on('data', (chunk: Buffer) => {
+            if (attached.isRuntimeFailure(chunk)) return;
+            ctx.out.stderr.write(chunk);
+            attached.log.write('stderr', chunk);
+          });
+          const code = await new Promise<number>((resolve, reject) => {
+            child.once('error', reject);
+            child.once('close', (status, signal) =>
+              resolve(status ?? (signal ? 128 + (osConstants.signals[signal] ?? 9) : EXIT.runtime)),
+            );
+          });
+          attached.log.close();
+          await attached.finished(code);
           return code;
         } finally {
           process.off('SIGINT', interrupt);

@@ -40,6 +40,8 @@ import {
   parseOciProcess,
 } from '../runtime/spec/index.js';
 import { readUserDatabase, resolveUser } from '../runtime/spec/user.js';
+import { createError } from '../runtime/create-error.js';
+import { LogWriter } from '../runtime/logs.js';
 import type { ContainerSpec, Mount } from '../runtime/types.js';
 import { isMounted, mountOverlay, unmount } from '../snapshot/overlay.js';
 import { resolveInRoot } from '../snapshot/safe-path.js';
@@ -80,6 +82,21 @@ export interface CreateOptions extends NewContainer {
    * read-only at `target`. Their content is not kept in the database.
    */
   files?: GivenFile[];
+}
+
+/** A container the caller runs in front of itself: see `ContainerManager.attach`. */
+export interface AttachedRun {
+  command: string;
+  args: string[];
+  /** Where captured output goes, so that `logs` has it as for any container. */
+  log: LogWriter;
+  /**
+   * Whether a chunk of the runtime's stderr is its own last word about a start that
+   * failed (which `finished` turns into an error), rather than the container's output.
+   */
+  isRuntimeFailure(chunk: Buffer): boolean;
+  started(runtimePid: number): void;
+  finished(exitCode: number): Promise<ContainerRecord>;
 }
 
 export interface GivenFile {
@@ -182,32 +199,8 @@ export class ContainerManager {
     let record = this.refresh(id);
     if (record.state === 'running' || record.state === 'paused') return record;
     const paths = this.pathsOf(id);
-    // What an earlier run left in the runtime's state; a process spawn only when there is some.
-    if (existsSync(path.join(paths.runtimeRoot, id)))
-      await this.runtime.delete(id, { force: true });
-    const imageConfig = await this.mountRoot(record, paths);
-    await this.copyUpVolumes(record, paths);
-    const cgroupsPath = containerCgroupPath(record.project, id);
-    const spec: ContainerSpec = {
-      ...record.spec,
-      etcFiles: record.spec.etcFiles ?? {
-        hosts: paths.hosts,
-        hostname: paths.hostname,
-        resolvConf: paths.resolvConf,
-      },
-    };
     try {
-      const built = buildOciSpec({
-        spec,
-        image: imageConfig.config ?? {},
-        rootfs: paths.rootfs,
-        cgroupsPath,
-      });
-      writeFileAtomic(paths.config, ociConfigJson(built.config));
-      rmSync(`${paths.exitDir}/${id}`, { force: true });
-      rmSync(paths.persist, { recursive: true, force: true });
-      mkdirSync(paths.persist, { recursive: true });
-      mkdirSync(paths.exitDir, { recursive: true });
+      await this.prepare(record, paths, { terminal: false });
       const { pid, conmonPid } = await launchContainer(
         {
           id,
@@ -224,29 +217,162 @@ export class ContainerManager {
         },
         this.runtime,
       );
-      record = this.records.update(id, {
-        state: 'running',
-        pid,
-        conmonPid,
-        exitCode: null,
-        oomKilled: false,
-        stoppedByUser: false,
-        health: record.health === null ? null : 'starting',
-        startedAt: now(),
-        finishedAt: null,
-      });
+      record = this.markRunning(record, pid, conmonPid);
     } catch (error) {
-      await this.cleanUpAfterExit(record, paths);
-      const commandMissing = error instanceof TsComposeError && /not found/.test(error.message);
-      this.records.update(id, {
-        state: 'exited',
-        exitCode: commandMissing ? 127 : 128,
-        finishedAt: now(),
-      });
+      await this.failedStart(record, paths, error);
       throw error;
     }
     this.event(record, 'start');
     return record;
+  }
+
+  /**
+   * A container run in front of the caller, with the caller's stdio (`run` without -d):
+   * the runtime itself, not conmon, carries it, and gives it the caller's terminal when
+   * `tty`. The caller spawns `command`, says `started` with the runtime's pid, writes
+   * output it captures to `log`, and says `finished` with the exit status; the container
+   * is then an exited one like any other. If the caller dies, the record says the
+   * container died with it.
+   */
+  async attach(id: string, options: { tty: boolean }): Promise<AttachedRun> {
+    const record = this.refresh(id);
+    if (record.state !== 'created' && record.state !== 'exited') {
+      throw new ConflictError(`container ${record.name} is ${record.state}`, {
+        hint: 'attach runs a container that is not running',
+      });
+    }
+    const paths = this.pathsOf(id);
+    try {
+      await this.prepare(record, paths, { terminal: options.tty });
+    } catch (error) {
+      await this.failedStart(record, paths, error);
+      throw error;
+    }
+    rmSync(paths.pidFile, { force: true });
+    rmSync(paths.attachLog, { force: true });
+    const runtime = this.runtime;
+    return {
+      command: runtime.binary.path,
+      args: [
+        '--root',
+        paths.runtimeRoot,
+        '--log',
+        paths.attachLog,
+        'run',
+        '--bundle',
+        paths.bundle,
+        '--pid-file',
+        paths.pidFile,
+        id,
+      ],
+      log: new LogWriter(paths.log),
+      isRuntimeFailure: (chunk) =>
+        !existsSync(paths.pidFile) &&
+        chunk.toString().startsWith(`${runtime.binary.name} run failed:`),
+      started: (runtimePid) => {
+        const running = this.markRunning(record, null, runtimePid);
+        this.event(running, 'start');
+        void this.notePid(id, paths.pidFile);
+      },
+      finished: async (exitCode) => {
+        const neverRan = this.records.get(id).pid === null && !existsSync(paths.pidFile);
+        const said = existsSync(paths.attachLog) ? readFileSync(paths.attachLog, 'utf8') : '';
+        rmSync(paths.attachLog, { force: true });
+        if (neverRan && said.trim() !== '') {
+          // The runtime could not start the process: its words, as a create error.
+          const error = createError(id, said);
+          writeFileAtomic(path.join(paths.exitDir, id), String(error.exitCode ?? 128));
+          await this.finish(id);
+          throw error;
+        }
+        writeFileAtomic(path.join(paths.exitDir, id), String(exitCode));
+        return this.finish(id);
+      },
+    };
+  }
+
+  /**
+   * Everything a start needs before the process: the runtime's leftovers gone, the root
+   * file system mounted, the volumes ready, config.json written, no old exit recorded.
+   */
+  private async prepare(
+    record: ContainerRecord,
+    paths: ContainerPaths,
+    options: { terminal: boolean },
+  ): Promise<void> {
+    const id = record.id;
+    // What an earlier run left in the runtime's state; a process spawn only when there is some.
+    if (existsSync(path.join(paths.runtimeRoot, id)))
+      await this.runtime.delete(id, { force: true });
+    const imageConfig = await this.mountRoot(record, paths);
+    await this.copyUpVolumes(record, paths);
+    const spec: ContainerSpec = {
+      ...record.spec,
+      etcFiles: record.spec.etcFiles ?? {
+        hosts: paths.hosts,
+        hostname: paths.hostname,
+        resolvConf: paths.resolvConf,
+      },
+    };
+    const built = buildOciSpec({
+      spec,
+      image: imageConfig.config ?? {},
+      rootfs: paths.rootfs,
+      cgroupsPath: containerCgroupPath(record.project, id),
+    });
+    const config = options.terminal
+      ? { ...built.config, process: { ...built.config.process, terminal: true } }
+      : built.config;
+    writeFileAtomic(paths.config, ociConfigJson(config));
+    rmSync(`${paths.exitDir}/${id}`, { force: true });
+    rmSync(paths.persist, { recursive: true, force: true });
+    mkdirSync(paths.persist, { recursive: true });
+    mkdirSync(paths.exitDir, { recursive: true });
+  }
+
+  /** A start that failed: nothing left mounted, and the record says why it is not running. */
+  private async failedStart(
+    record: ContainerRecord,
+    paths: ContainerPaths,
+    error: unknown,
+  ): Promise<void> {
+    await this.cleanUpAfterExit(record, paths);
+    const commandMissing = error instanceof TsComposeError && /not found/.test(error.message);
+    this.records.update(record.id, {
+      state: 'exited',
+      exitCode: commandMissing ? 127 : 128,
+      finishedAt: now(),
+    });
+  }
+
+  private markRunning(
+    record: ContainerRecord,
+    pid: number | null,
+    conmonPid: number,
+  ): ContainerRecord {
+    return this.records.update(record.id, {
+      state: 'running',
+      pid,
+      conmonPid,
+      exitCode: null,
+      oomKilled: false,
+      stoppedByUser: false,
+      health: record.health === null ? null : 'starting',
+      startedAt: now(),
+      finishedAt: null,
+    });
+  }
+
+  /** The container's own pid, once the runtime of an attached run has written it. */
+  private async notePid(id: string, pidFile: string): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      const pid = Number(existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '');
+      if (Number.isInteger(pid) && pid > 0) {
+        this.records.transition(id, ['running'], { pid });
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /**

@@ -26,6 +26,8 @@ export function containerPaths(paths: EnginePaths, id: string) {
     config: path.join(bundle, 'config.json'),
     pidFile: path.join(bundle, 'init.pid'),
     conmonPidFile: path.join(bundle, 'conmon.pid'),
+    /** The runtime's own log of an attached run (`ContainerManager.attach`). */
+    attachLog: path.join(bundle, 'attach.log'),
     exitDir: path.join(paths.run, 'exits'),
     runtimeRoot: path.join(paths.run, 'runtime'),
   };

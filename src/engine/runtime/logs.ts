@@ -1,3 +1,4 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { followLines } from './log-follow.js';
 
@@ -43,6 +44,34 @@ export function parseLogLine(line: string): LogRecord | undefined {
  */
 export function logTime(time: string): number {
   return Date.parse(time.replace(/(\.\d{3})\d+/, '$1'));
+}
+
+/**
+ * Writes output into a log file in conmon's format, for a process conmon does not carry
+ * (an attached `run`): each complete line an `F` record, what has no newline yet a `P`
+ * one, so that reading it back gives the lines as they were.
+ */
+export class LogWriter {
+  private fd: number | undefined;
+
+  constructor(private readonly file: string) {}
+
+  write(stream: LogRecord['stream'], chunk: Buffer | string): void {
+    const text = chunk.toString();
+    if (text === '') return;
+    const time = new Date().toISOString();
+    const parts = text.split('\n');
+    const last = parts.pop()!;
+    let records = parts.map((line) => `${time} ${stream} F ${line}\n`).join('');
+    if (last !== '') records += `${time} ${stream} P ${last}\n`;
+    this.fd ??= openSync(this.file, 'a', 0o600);
+    writeSync(this.fd, records);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
 }
 
 /** Joins partial records into lines, per stream: the two streams' records interleave. */
