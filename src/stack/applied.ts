@@ -9,8 +9,6 @@ export const NOT_APPLIED_YET: Record<string, string> = {
   develop: 'the file watcher is not there yet',
   post_start: 'lifecycle hooks are not run yet',
   pre_stop: 'lifecycle hooks are not run yet',
-  tty: 'containers get no terminal yet; their output is logged as lines',
-  stdin_open: 'standard input is not attached to containers yet',
 };
 
 /** The keys of NOT_APPLIED_YET this service uses, with the reason for each. */

@@ -111,6 +111,8 @@ export function translateService(input: TranslateInput): Translated {
       /^no-new-privileges(:true|=true)?$/.test(opt),
     ),
     stopSignal: service.stop_signal,
+    tty: service.tty,
+    stdinOpen: service.stdin_open,
     init: service.init && input.initPath ? { path: input.initPath() } : undefined,
     resources: resources(service),
     labels: {

@@ -200,7 +200,7 @@ export class ContainerManager {
     if (record.state === 'running' || record.state === 'paused') return record;
     const paths = this.pathsOf(id);
     try {
-      await this.prepare(record, paths, { terminal: false });
+      await this.prepare(record, paths, { tty: record.spec.tty === true });
       const { pid, conmonPid } = await launchContainer(
         {
           id,
@@ -214,6 +214,8 @@ export class ContainerManager {
           pidFile: paths.pidFile,
           conmonPidFile: paths.conmonPidFile,
           conmon: (this.conmonPath ??= findConmon(this.options.conmon)),
+          terminal: record.spec.tty,
+          stdin: record.spec.stdinOpen,
         },
         this.runtime,
       );
@@ -243,7 +245,7 @@ export class ContainerManager {
     }
     const paths = this.pathsOf(id);
     try {
-      await this.prepare(record, paths, { terminal: options.tty });
+      await this.prepare(record, paths, { tty: options.tty });
     } catch (error) {
       await this.failedStart(record, paths, error);
       throw error;
@@ -298,7 +300,7 @@ export class ContainerManager {
   private async prepare(
     record: ContainerRecord,
     paths: ContainerPaths,
-    options: { terminal: boolean },
+    options: { tty: boolean },
   ): Promise<void> {
     const id = record.id;
     // What an earlier run left in the runtime's state; a process spawn only when there is some.
@@ -308,6 +310,7 @@ export class ContainerManager {
     await this.copyUpVolumes(record, paths);
     const spec: ContainerSpec = {
       ...record.spec,
+      tty: options.tty,
       etcFiles: record.spec.etcFiles ?? {
         hosts: paths.hosts,
         hostname: paths.hostname,
@@ -320,10 +323,7 @@ export class ContainerManager {
       rootfs: paths.rootfs,
       cgroupsPath: containerCgroupPath(record.project, id),
     });
-    const config = options.terminal
-      ? { ...built.config, process: { ...built.config.process, terminal: true } }
-      : built.config;
-    writeFileAtomic(paths.config, ociConfigJson(config));
+    writeFileAtomic(paths.config, ociConfigJson(built.config));
     rmSync(`${paths.exitDir}/${id}`, { force: true });
     rmSync(paths.persist, { recursive: true, force: true });
     mkdirSync(paths.persist, { recursive: true });

@@ -28,6 +28,10 @@ export interface ConmonLaunch {
   exitCommand?: { path: string; args: string[] };
   /** Bytes; conmon starts a new log file beyond it. */
   logSizeMax?: number;
+  /** A pseudo-terminal for the process (`-t`); config.json must say `terminal: true`. */
+  terminal?: boolean;
+  /** A stdin pipe conmon keeps open (`-i`), so that a process reading it waits. */
+  stdin?: boolean;
   /** conmon's working directory (it writes an `oom` file there too): persistDir by default. */
   cwd?: string;
   /** The conmon binary; found with findConmon() when absent. */
@@ -154,6 +158,8 @@ export function conmonArgs(launch: ConmonLaunch): string[] {
     '--full-attach',
   ];
   if (launch.logSizeMax !== undefined) args.push('--log-size-max', String(launch.logSizeMax));
+  if (launch.terminal) args.push('--terminal');
+  if (launch.stdin) args.push('--stdin', '--leave-stdin-open');
   if (launch.exitCommand) {
     args.push('--exit-command', launch.exitCommand.path);
     for (const arg of launch.exitCommand.args) args.push('--exit-command-arg', arg);

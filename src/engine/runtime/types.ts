@@ -115,6 +115,8 @@ export interface ContainerSpec {
   labels: Record<string, string>;
   /** `/etc/hosts`, `/etc/resolv.conf`, `/etc/hostname`: host files bind-mounted in. */
   etcFiles?: { hosts?: string; resolvConf?: string; hostname?: string };
-  /** Keep standard input open (`stdin_open`) or give it a terminal (`tty`). */
+  /** A terminal for the process (`tty`): conmon holds its other end and logs it. */
   tty?: boolean;
+  /** Standard input kept open, though nothing writes to it yet (`stdin_open`). */
+  stdinOpen?: boolean;
 }
