@@ -2,7 +2,6 @@ import { DEFAULT_ROOT, DEFAULT_RUN_ROOT, Engine } from '../engine/engine.js';
 import { ImageRepository } from '../engine/image/repository.js';
 import { parsePlatform } from '../engine/image/platform.js';
 import type { Platform } from '../engine/image/types.js';
-import { CredentialStore, dockerConfigFile } from '../engine/registry/index.js';
 import { stringValue } from './args.js';
 import type { CommandContext } from './context.js';
 
@@ -18,21 +17,6 @@ export function engineOptions(environment: Record<string, string>) {
           .filter(Boolean)
       : undefined,
   };
-}
-
-/** Docker's credential store: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
-export function credentialStore(ctx: CommandContext): CredentialStore {
-  return new CredentialStore(
-    dockerConfigFile({ DOCKER_CONFIG: ctx.environment.DOCKER_CONFIG, HOME: ctx.homeDir }),
-  );
-}
-
-/** Registries that may be spoken to over plain HTTP besides loopback: TSCOMPOSE_INSECURE_REGISTRIES. */
-export function insecureRegistries(ctx: CommandContext): string[] {
-  return (ctx.environment.TSCOMPOSE_INSECURE_REGISTRIES ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
 }
 
 /** `--platform linux/arm64`, else `DOCKER_DEFAULT_PLATFORM`, else the host's (undefined). */

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { NotFoundError, PermissionError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
+import { requireRoot } from './root.js';
 import { ContainerManager } from '../engine/containers/manager.js';
 import type { Engine } from '../engine/engine.js';
 import { pullImage } from '../engine/registry/index.js';
@@ -8,7 +9,8 @@ import { loadProject } from '../planner/loader.js';
 import type { Project } from '../planner/model.js';
 import type { StackDeps, StackEvent } from '../stack/events.js';
 import { loadOptions, type CommandContext } from './context.js';
-import { credentialStore, insecureRegistries, withEngine } from './engine.js';
+import { credentialStore, insecureRegistries } from './credentials.js';
+import { withEngine } from './engine.js';
 import { printWarnings, type Output } from './output.js';
 
 export interface StackSession {
@@ -58,15 +60,6 @@ export async function withStack<T>(
   });
 }
 
-export function requireRoot(): void {
-  const uid = process.getuid?.() ?? 0;
-  if (uid !== 0) {
-    throw new PermissionError('the integrated engine needs root', {
-      hint: 'run tscompose as root (sudo tscompose …); rootless mode is planned',
-    });
-  }
-}
-
 function findInit(): string {
   const found = INIT_BINARIES.find((file) => existsSync(file));
   if (!found) {
@@ -107,3 +100,5 @@ export class ProgressPrinter {
     return this.out.color ? `\u001b[${code}m${text}\u001b[0m` : text;
   }
 }
+
+export { requireRoot };

@@ -8,7 +8,7 @@ import { stringValue, UsageError } from '../args.js';
 import type { Command } from '../context.js';
 import { withEngine } from '../engine.js';
 import { EXIT } from '../exit-codes.js';
-import { requireRoot } from '../stack.js';
+import { requireRoot } from '../root.js';
 
 /**
  * The per-project keeper, started detached by `up -d` and friends. It reads no compose

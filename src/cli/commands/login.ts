@@ -1,7 +1,7 @@
 import { login, logout } from '../../engine/registry/index.js';
 import { stringValue, UsageError } from '../args.js';
 import type { Command, CommandContext } from '../context.js';
-import { credentialStore, insecureRegistries } from '../engine.js';
+import { credentialStore, insecureRegistries } from '../credentials.js';
 import { EXIT } from '../exit-codes.js';
 import { print } from '../output.js';
 

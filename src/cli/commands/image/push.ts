@@ -1,7 +1,8 @@
 import { pushImage } from '../../../engine/registry/index.js';
 import { UsageError } from '../../args.js';
 import type { Command } from '../../context.js';
-import { credentialStore, insecureRegistries, withEngine } from '../../engine.js';
+import { credentialStore, insecureRegistries } from '../../credentials.js';
+import { withEngine } from '../../engine.js';
 import { EXIT } from '../../exit-codes.js';
 import { print } from '../../output.js';
 import { TransferDisplay } from '../../progress.js';
