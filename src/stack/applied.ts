@@ -7,8 +7,6 @@ import type { Service } from '../planner/model.js';
  */
 export const NOT_APPLIED_YET: Record<string, string> = {
   develop: 'the file watcher is not there yet',
-  post_start: 'lifecycle hooks are not run yet',
-  pre_stop: 'lifecycle hooks are not run yet',
 };
 
 /** The keys of NOT_APPLIED_YET this service uses, with the reason for each. */

@@ -3,6 +3,7 @@ import { stopOrder, type ServiceGraph } from '../planner/graph.js';
 import type { Project } from '../planner/model.js';
 import { VolumeStore } from '../engine/volumes/store.js';
 import { narrator, type StackDeps } from './events.js';
+import { runPreStop } from './hooks.js';
 import { removeNetworks } from './networks.js';
 
 export interface DownOptions {
@@ -94,6 +95,7 @@ async function removeOne(
   const say = narrator(deps, container);
   const service = container.service ? project.services[container.service] : undefined;
   if (container.state === 'running' || container.state === 'paused') {
+    await runPreStop(deps, service, container);
     say('Stopping', false);
     await deps.manager.stop(container.id, {
       timeoutMs: options.timeoutMs ?? service?.stop_grace_period,

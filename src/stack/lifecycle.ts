@@ -3,6 +3,7 @@ import { NotFoundError } from '../errors.js';
 import { stopOrder, type ServiceGraph } from '../planner/graph.js';
 import type { Project } from '../planner/model.js';
 import { narrator, type StackDeps } from './events.js';
+import { runPostStart, runPreStop } from './hooks.js';
 
 /** The project's existing containers of the named services (all when none are named). */
 export function containersOf(
@@ -41,6 +42,7 @@ export async function stopServices(
         const service = project.services[container.service ?? ''];
         const say = narrator(deps, container);
         if (container.state !== 'running' && container.state !== 'paused') return;
+        await runPreStop(deps, service, container);
         say('Stopping', false);
         stopped.push(
           await deps.manager.stop(container.id, {
@@ -75,8 +77,11 @@ export async function startServices(
         if (container.state === 'running') return;
         const say = narrator(deps, container);
         say('Starting', false);
-        started.push(await deps.manager.start(container.id));
+        const running = await deps.manager.start(container.id);
+        started.push(running);
         say('Started', true);
+        const service = project.services[container.service ?? ''];
+        if (service) await runPostStart(deps, service, running);
       }),
     );
   }

@@ -5,6 +5,7 @@ import type { ServiceGraph } from '../planner/graph.js';
 import { serviceConfigHash } from '../planner/hash.js';
 import type { Project, Service } from '../planner/model.js';
 import { narrator, type StackDeps } from './events.js';
+import { runPostStart, runPreStop } from './hooks.js';
 import { notAppliedYet } from './applied.js';
 import { healthPlan, monitorHealth } from './health.js';
 import { resolveImages, type PullPolicy } from './images.js';
@@ -179,6 +180,7 @@ async function convergeService(
     deps.onEvent({ kind: 'container', name: record.name, service: service.name, action, done });
 
   for (const extra of existing.filter((c) => c.number > replicas)) {
+    await runPreStop(deps, service, extra);
     say(extra, 'Stopping', false);
     await manager.stop(extra.id, { timeoutMs: stopTimeout(service, options) });
     await manager.remove(extra.id, { force: true });
@@ -190,11 +192,13 @@ async function convergeService(
     const changed = current && (current.configHash !== hash || current.imageId !== imageId);
     if (current && (options.forceRecreate || (changed && !options.noRecreate))) {
       say(current, 'Recreate', false);
+      await runPreStop(deps, service, current);
       await manager.stop(current.id, { timeoutMs: stopTimeout(service, options) });
       await manager.remove(current.id, { force: true });
       current = undefined;
     } else if (current && restartRunning && current.state === 'running') {
       say(current, 'Restarting', false);
+      await runPreStop(deps, service, current);
       current = await manager.stop(current.id, { timeoutMs: stopTimeout(service, options) });
     }
     onRecreate(!current);
@@ -211,6 +215,7 @@ async function convergeService(
     say(current, 'Starting', false);
     current = await manager.start(current.id);
     say(current, 'Started', true);
+    await runPostStart(deps, service, current);
     results.push(current);
   }
   return results;

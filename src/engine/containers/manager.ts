@@ -513,7 +513,16 @@ export class ContainerManager {
   async exec(
     id: string,
     args: string[],
-    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+    options: {
+      timeoutMs?: number;
+      signal?: AbortSignal;
+      /** `name|uid[:group|gid]`, resolved in the container's own /etc/passwd and /etc/group. */
+      user?: string;
+      cwd?: string;
+      /** Laid over the container's own environment. */
+      env?: Record<string, string>;
+      privileged?: boolean;
+    } = {},
   ) {
     const record = this.refresh(id);
     if (record.state !== 'running') {
@@ -521,8 +530,24 @@ export class ContainerManager {
         hint: 'start it first: tscompose start',
       });
     }
-    // The runtime gives the probe the container's own env, cwd and user.
-    return this.runtime.exec(id, { args }, options);
+    // The runtime gives the probe the container's own env, cwd and user, unless told.
+    const paths = this.pathsOf(id);
+    const extra = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`);
+    const env =
+      extra.length > 0
+        ? [...parseOciProcess(readFileSync(paths.config, 'utf8')).env, ...extra]
+        : undefined;
+    const process = {
+      args,
+      env,
+      cwd: options.cwd,
+      user: options.user ? this.userIn(paths.rootfs, options.user) : undefined,
+      privileged: options.privileged,
+    };
+    return this.runtime.exec(id, process, {
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+    });
   }
 
   /**

@@ -4,6 +4,7 @@ import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RuntimeBinary } from './choose.js';
 import { BoundedText, ended } from './invoke.js';
+import { ALL_CAPABILITIES } from './spec/capabilities.js';
 import type { OciProcess } from './spec/oci.js';
 import { ociProcessJson, parseOciProcess } from './spec/json.js';
 
@@ -12,8 +13,10 @@ export interface ExecProcess {
   /** The container's environment when absent. */
   env?: string[];
   cwd?: string;
-  user?: { uid: number; gid: number };
+  user?: { uid: number; gid: number; additionalGids?: number[] };
   terminal?: false;
+  /** Every capability, whatever the container's are (a `privileged` lifecycle hook). */
+  privileged?: boolean;
 }
 
 export interface ExecOptions {
@@ -102,6 +105,15 @@ export function execSpec(base: OciProcess, wanted: ExecProcess): OciProcess {
     env: wanted.env ?? base.env,
     cwd: wanted.cwd ?? base.cwd,
     user: wanted.user ?? base.user,
+    ...(wanted.privileged
+      ? {
+          capabilities: {
+            bounding: [...ALL_CAPABILITIES],
+            effective: [...ALL_CAPABILITIES],
+            permitted: [...ALL_CAPABILITIES],
+          },
+        }
+      : {}),
   };
 }
 
