@@ -1,10 +1,11 @@
 // Every benchmark in one command: `npm run bench [NAME…]` (after `npm run build`, as root
 // for the engine's). Each prints its own figures and, where the peer tool is installed,
-// the ratio against it in the same run. Names: planner, unpack, pull, up, proxy.
+// the ratio against it in the same run. Names: planner, unpack, pull, up, proxy, ports,
+// sample.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['planner', 'unpack', 'pull', 'up', 'proxy'];
+const BENCHES = ['planner', 'unpack', 'pull', 'up', 'proxy', 'ports', 'sample'];
 const chosen = process.argv.slice(2);
 for (const name of chosen) {
   if (!BENCHES.includes(name)) {
