@@ -64,7 +64,13 @@ export async function main(argv: string[], out: Output = processOutput()): Promi
       out.stdout.write(await usage(COMMANDS, 'tscompose [OPTIONS] COMMAND'));
       return values.help ? EXIT.ok : EXIT.usage;
     }
-    const { spec, name, args: commandArgs } = await resolve(command, rest);
+    const resolved = await resolve(command, rest);
+    if ('listing' in resolved) {
+      // A group alone, or with --help, lists its commands, as `docker image` does.
+      out.stdout.write(resolved.listing);
+      return EXIT.ok;
+    }
+    const { spec, name, args: commandArgs } = resolved;
     const [own, raw] = splitRaw(commandArgs, spec);
     const args = parseCommandArgs(own, spec.options, name, global);
     args.positionals.push(...raw);
@@ -84,7 +90,7 @@ export async function main(argv: string[], out: Output = processOutput()): Promi
 async function resolve(
   command: string,
   rest: string[],
-): Promise<{ spec: Command; name: string; args: string[] }> {
+): Promise<{ spec: Command; name: string; args: string[] } | { listing: string }> {
   const entry = COMMANDS[command];
   if (!entry) {
     throw new UsageError(`unknown command "${command}"`, {
@@ -97,14 +103,11 @@ async function resolve(
   const at = rest.findIndex((arg) => !arg.startsWith('-'));
   const sub = at >= 0 ? rest[at]! : undefined;
   const subEntry = sub ? spec.commands[sub] : undefined;
-  if (!sub || !subEntry) {
-    const listing = await usage(spec.commands, `tscompose ${command} COMMAND`);
-    throw new UsageError(
-      sub ? `unknown command "${command} ${sub}"` : `${command} needs a command`,
-      {
-        hint: `\n${listing}`,
-      },
-    );
+  if (!sub) return { listing: await usage(spec.commands, `tscompose ${command} COMMAND`) };
+  if (!subEntry) {
+    throw new UsageError(`unknown command "${command} ${sub}"`, {
+      hint: `${command} has: ${Object.keys(spec.commands).sort().join(', ')}`,
+    });
   }
   const args = [...rest.slice(0, at), ...rest.slice(at + 1)];
   return { spec: await subEntry(), name: `${command} ${sub}`, args };

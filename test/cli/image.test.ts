@@ -70,13 +70,10 @@ test('tag, inspect and rm work by name and by ID', async () => {
   assert.is((await runCli(['image', 'ls', '-q'], { env })).stdout, '');
 });
 
-test('an unknown image exits 4 with a hint; a missing command lists the group', async () => {
+test('an unknown image exits 4 with a hint', async () => {
   const missing = await runCli(['image', 'inspect', 'nope'], { env });
   assert.is(missing.code, 4);
   assert.match(missing.stderr, /^error: no such image: nope\n  hint: /);
-  const group = await runCli(['image'], { env });
-  assert.is(group.code, 2);
-  assert.match(group.stderr, /ls\s+List images/);
 });
 
 test('a root the engine cannot create is a permission error naming it', async () => {
@@ -86,6 +83,22 @@ test('a root the engine cannot create is a permission error naming it', async ()
   const result = await runCli(['image', 'ls'], { env: { TSCOMPOSE_ROOT: `${file}/root` } });
   assert.is(result.code, 7);
   assert.match(result.stderr, /cannot create the engine's state in \S+\/not-a-directory\/root/);
+});
+
+test('a command group alone or with --help lists its commands; an unknown one names them', async () => {
+  for (const argv of [['image'], ['image', '--help'], ['volume', '-h']]) {
+    const listed = await runCli(argv);
+    assert.is(listed.code, 0, argv.join(' '));
+    assert.match(listed.stdout, new RegExp(`^Usage: tscompose ${argv[0]} COMMAND\\n`));
+    assert.is(listed.stderr, '');
+  }
+  assert.match((await runCli(['image'])).stdout, /ls\s+List images/);
+  const unknown = await runCli(['image', 'nope']);
+  assert.is(unknown.code, 2);
+  assert.match(
+    unknown.stderr,
+    'error: unknown command "image nope"\n  hint: image has: bootstrap,',
+  );
 });
 
 test.run();
