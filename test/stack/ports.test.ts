@@ -52,6 +52,8 @@ whenMet(test, containersRequirement, () => {
     assert.equal(new Set(answers), new Set(['pong\n']), 'all 50 answered');
     assert.is(await t.ok(['port', 'web', '8080']), `127.0.0.1:${port}\n`);
     const ps = JSON.parse((await t.ok(['ps', '--format', 'json'])).trim());
+    assert.is(ps.Networks, `${t.project}_default`);
+    assert.is(ps.LocalVolumes, '0');
     assert.equal(ps.Publishers, [
       { URL: '127.0.0.1', TargetPort: 8080, PublishedPort: port, Protocol: 'tcp' },
     ]);

@@ -118,6 +118,20 @@ export function portsOf(c: ContainerRecord): string {
   return c.ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.target}/${p.protocol}`).join(', ');
 }
 
+function volumesOf(c: ContainerRecord): string[] {
+  return c.spec.mounts.flatMap((m) => (m.kind === 'bind' && m.volume ? [m.volume.name] : []));
+}
+
+/** The stack networks it is on, by name; else its mode (`host`, `none`), as Docker says. */
+function networksOf(c: ContainerRecord): string[] {
+  const discovery = c.supervision?.discovery as { networks?: { name: string }[] } | undefined;
+  const names = (discovery?.networks ?? []).map((network) => network.name);
+  if (names.length > 0) return names;
+  return c.spec.network.kind === 'host' || c.spec.network.kind === 'none'
+    ? [c.spec.network.kind]
+    : [];
+}
+
 function toJson(c: ContainerRecord, command: string, now: number) {
   return {
     Command: `"${command}"`,
@@ -129,8 +143,13 @@ function toJson(c: ContainerRecord, command: string, now: number) {
     Labels: Object.entries(c.labels)
       .map(([k, v]) => `${k}=${v}`)
       .join(','),
+    LocalVolumes: String(volumesOf(c).length),
+    Mounts: c.spec.mounts
+      .flatMap((m) => (m.kind === 'bind' ? [m.volume?.name ?? m.source] : []))
+      .join(','),
     Name: c.name,
     Names: c.name,
+    Networks: networksOf(c).join(','),
     Project: c.project,
     Publishers: c.ports.map((p) => ({
       URL: p.hostIp,
