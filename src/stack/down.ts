@@ -15,9 +15,9 @@ export interface DownOptions {
 }
 
 /**
- * Stops and removes the project's containers: dependents first, each level in parallel,
- * then what the project left in the engine (its cgroup parent). Containers of services
- * no longer in the files go too with `removeOrphans`; otherwise they are named.
+ * Stops and removes the project's containers: dependents stopped first, each level in
+ * parallel, then what the project left in the engine (its cgroup parent). Containers of
+ * services no longer in the files go too with `removeOrphans`; otherwise they are named.
  */
 export async function down(
   deps: StackDeps,
@@ -42,6 +42,9 @@ export async function down(
   ];
   const removed: ContainerRecord[] = [];
   const done = new Set<string>();
+  // A level waits for the one before to have stopped, not to have been removed: the
+  // removals go on while the next level stops.
+  const removals: Promise<void>[] = [];
   for (const level of levels) {
     const batch = all.filter(
       (c) =>
@@ -52,11 +55,14 @@ export async function down(
     await Promise.all(
       batch.map(async (container) => {
         done.add(container.id);
-        await removeOne(deps, project, container, options);
-        removed.push(container);
+        await stopOne(deps, project, container, options);
+        const removal = removeOne(deps, container).then(() => void removed.push(container));
+        removal.catch(() => undefined);
+        removals.push(removal);
       }),
     );
   }
+  await Promise.all(removals);
   if (manager.list(project.name).length === 0) {
     await manager.removeProjectCgroup(project.name);
     for (const name of await removeNetworks(deps, project)) {
@@ -86,24 +92,27 @@ function removeVolumes(deps: StackDeps, project: Project): void {
   }
 }
 
-async function removeOne(
+async function stopOne(
   deps: StackDeps,
   project: Project,
   container: ContainerRecord,
   options: DownOptions,
 ): Promise<void> {
+  if (container.state !== 'running' && container.state !== 'paused') return;
   const say = narrator(deps, container);
   const service = container.service ? project.services[container.service] : undefined;
-  if (container.state === 'running' || container.state === 'paused') {
-    await runPreStop(deps, service, container);
-    say('Stopping', false);
-    await deps.manager.stop(container.id, {
-      timeoutMs: options.timeoutMs ?? service?.stop_grace_period,
-      signal: service?.stop_signal,
-      byUser: true,
-    });
-    say('Stopped', true);
-  }
+  await runPreStop(deps, service, container);
+  say('Stopping', false);
+  await deps.manager.stop(container.id, {
+    timeoutMs: options.timeoutMs ?? service?.stop_grace_period,
+    signal: service?.stop_signal,
+    byUser: true,
+  });
+  say('Stopped', true);
+}
+
+async function removeOne(deps: StackDeps, container: ContainerRecord): Promise<void> {
+  const say = narrator(deps, container);
   say('Removing', false);
   await deps.manager.remove(container.id, { force: true });
   say('Removed', true);
