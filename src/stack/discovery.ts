@@ -5,22 +5,32 @@ import { NetworkManager } from '../engine/network/index.js';
 import type { Engine } from '../engine/engine.js';
 import type { Discovery } from './networks.js';
 
+/** The addresses of every container that answers to a name, by family. */
+export interface NameAddresses {
+  ipv4: string[];
+  ipv6: string[];
+}
+
 /** Per network: lower-cased name → the addresses of every container that answers to it. */
-export type NameIndex = Map<string, Map<string, string[]>>;
+export type NameIndex = Map<string, Map<string, NameAddresses>>;
 
 /** The names each network's containers answer to, from what they were created with. */
 export function nameIndex(containers: ContainerRecord[]): NameIndex {
   const index: NameIndex = new Map();
+  const add = (ips: string[], ip: string | undefined) => {
+    if (ip !== undefined && !ips.includes(ip)) ips.push(ip);
+  };
   for (const container of containers) {
     if (container.state !== 'running') continue;
     const discovery = container.supervision?.discovery as Discovery | undefined;
     for (const network of discovery?.networks ?? []) {
-      const names = index.get(network.name) ?? new Map<string, string[]>();
+      const names = index.get(network.name) ?? new Map<string, NameAddresses>();
       index.set(network.name, names);
       for (const name of [...discovery!.names, ...network.aliases]) {
         const key = name.toLowerCase();
-        const ips = names.get(key) ?? [];
-        if (!ips.includes(network.ip)) ips.push(network.ip);
+        const ips = names.get(key) ?? { ipv4: [], ipv6: [] };
+        add(ips.ipv4, network.ip);
+        add(ips.ipv6, network.ip6);
         names.set(key, ips);
       }
     }
@@ -40,10 +50,12 @@ export function hostsEntries(
   const add = (ip: string, name: string) => byIp.set(ip, (byIp.get(ip) ?? new Set()).add(name));
   for (const network of discovery?.networks ?? []) {
     const names = index.get(network.name);
-    for (const [name, ips] of names ?? []) for (const ip of ips) add(ip, name);
+    const all = (ips: NameAddresses | undefined) => [...(ips?.ipv4 ?? []), ...(ips?.ipv6 ?? [])];
+    for (const [name, ips] of names ?? []) for (const ip of all(ips)) add(ip, name);
     for (const link of discovery?.links ?? []) {
-      for (const ip of names?.get(link.service.toLowerCase()) ?? [])
+      for (const ip of all(names?.get(link.service.toLowerCase()))) {
         add(ip, link.alias.toLowerCase());
+      }
     }
   }
   return [...byIp]
@@ -109,7 +121,7 @@ export class StackDiscovery {
         records: {
           lookup: (name) => {
             const ips = this.index.get(network)?.get(name);
-            return ips ? { ipv4: ips, ipv6: [] } : undefined;
+            return ips ? { ipv4: ips.ipv4, ipv6: ips.ipv6 } : undefined;
           },
         },
         upstream: hostUpstreams(),

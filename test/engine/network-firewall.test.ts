@@ -12,12 +12,15 @@ import { NftFirewall } from '../../src/engine/network/nft.js';
 function fakeIptables(forward = '-P FORWARD DROP\n-A FORWARD -j DOCKER-USER') {
   const calls: string[] = [];
   const chains: Record<string, string[][]> = {};
-  const key = (table: string, chain: string) => `${table}/${chain}`;
+  let family = '';
+  // ip6tables has tables and chains of its own: they are kept under `6:filter/…`.
+  const key = (table: string, chain: string) => `${family}${table}/${chain}`;
   const fail = (args: string[]) => {
     throw new CommandError('iptables', args, 1, 'iptables: No chain/target/match by that name.');
   };
   const run: CommandRunner = async (command, args) => {
     calls.push([command, ...args].join(' '));
+    family = command.startsWith('ip6tables') ? '6:' : '';
     if (args[0] === '-V') return 'iptables v1.8.9 (nf_tables)\n';
     const words = args[0] === '-w' ? args.slice(1) : args;
     const [table, rest] = words[0] === '-t' ? [words[1]!, words.slice(2)] : ['filter', words];
@@ -116,6 +119,53 @@ test('a partial set of rules is replaced as a whole, in order', async () => {
   );
 });
 
+test('a network with IPv6 gets the same rules from ip6tables, its masquerade from its subnet', async () => {
+  const fake = fakeIptables();
+  const firewall = new IptablesFirewall(fake.run);
+  await firewall.allowBridge('tsc-aaaa0001', '10.213.1.0/24', false, 'fd00:7473:6373::/64');
+  await firewall.allowBridge('tsc-aaaa0002', '10.213.2.0/24', true, 'fd00:7473:6373:1::/64');
+  assert.equal(fake.chains['6:filter/FORWARD'], [['-j', 'TSCOMPOSE-FORWARD']]);
+  assert.equal(fake.chains['6:nat/POSTROUTING'], [['-j', 'TSCOMPOSE-POSTROUTING']]);
+  const v4 = fake.chains['filter/TSCOMPOSE-FORWARD']!.map((rule) => rule.join(' '));
+  const v6 = fake.chains['6:filter/TSCOMPOSE-FORWARD']!.map((rule) => rule.join(' '));
+  assert.equal(v6, v4, 'the same forwarding policy in both families');
+  assert.equal(fake.chains['6:nat/TSCOMPOSE-POSTROUTING'], [
+    ['-s', 'fd00:7473:6373::/64', '!', '-o', 'tsc-aaaa0001', '-j', 'MASQUERADE'],
+  ]);
+  assert.equal(fake.chains['nat/TSCOMPOSE-POSTROUTING'], [
+    ['-s', '10.213.1.0/24', '!', '-o', 'tsc-aaaa0001', '-j', 'MASQUERADE'],
+  ]);
+  assert.ok(
+    fake.calls.filter((call) => call.startsWith('ip6tables')).every((c) => c.includes(' -w ')),
+  );
+
+  await firewall.removeBridge('tsc-aaaa0001', true);
+  await firewall.removeBridge('tsc-aaaa0002', true);
+  const left = Object.entries(fake.chains).filter(([, rules]) => rules.length > 0);
+  assert.equal(left, [], 'the last bridge takes the chains and jumps of both families with it');
+});
+
+test('an IPv4-only network never touches ip6tables; a legacy iptables has its ip6tables', async () => {
+  const fake = fakeIptables();
+  const firewall = new IptablesFirewall(fake.run);
+  await firewall.allowBridge('tsc-aaaa0001', '10.213.1.0/24', false);
+  await firewall.removeBridge('tsc-aaaa0001');
+  assert.not.ok(
+    fake.calls.some((call) => call.startsWith('ip6tables')),
+    fake.calls.join('\n'),
+  );
+
+  const legacy = fakeIptables();
+  await new IptablesFirewall(legacy.run, 'iptables-legacy').allowBridge(
+    'tsc-aaaa0001',
+    '10.213.1.0/24',
+    false,
+    'fd00:7473:6373::/64',
+  );
+  const commands = new Set(legacy.calls.map((call) => call.split(' ')[0]));
+  assert.equal([...commands].sort(), ['ip6tables-legacy', 'iptables-legacy']);
+});
+
 test('iptables is chosen where it runs; the other backend where only that one filters', async () => {
   const plain = await chooseFirewall(fakeIptables().run);
   assert.instance(plain, IptablesFirewall);
@@ -195,6 +245,44 @@ test('nft: rules go into the tscompose table; removal deletes by handle, that br
   assert.ok(
     added[0]!.startsWith('nft add rule ip tscompose TSCOMPOSE-FORWARD iifname "tsc-aaaa0003"'),
   );
+});
+
+test('nft: IPv6 rules go into an ip6 table of their own, masquerading by ip6 saddr', async () => {
+  const calls: string[] = [];
+  const run: CommandRunner = async (command, args) => {
+    calls.push([command, ...args].join(' '));
+    return args[0] === '-j' ? '{"nftables":[]}' : '';
+  };
+  const firewall = new NftFirewall(run);
+  await firewall.allowBridge('tsc-aaaa0003', '10.213.3.0/24', false, 'fd00:7473:6373::/64');
+  assert.ok(calls.includes('nft add table ip6 tscompose'));
+  const added6 = calls.filter((call) => call.startsWith('nft add rule ip6 tscompose'));
+  assert.is(added6.length, 6);
+  assert.ok(
+    added6.includes(
+      'nft add rule ip6 tscompose TSCOMPOSE-POSTROUTING ip6 saddr fd00:7473:6373::/64 oifname != "tsc-aaaa0003" masquerade',
+    ),
+    added6.join('\n'),
+  );
+  assert.ok(calls.some((call) => call.includes('ip saddr 10.213.3.0/24')));
+
+  calls.length = 0;
+  await firewall.allowBridge('tsc-aaaa0004', '10.213.4.0/24', true, 'fd00:7473:6373:1::/64');
+  const internal = calls.filter((call) => call.startsWith('nft add rule ip6'));
+  assert.is(internal.length, 5);
+  assert.not.ok(
+    internal.some((call) => call.includes('masquerade')),
+    'internal: no NAT',
+  );
+
+  calls.length = 0;
+  await firewall.removeBridge('tsc-aaaa0004');
+  assert.not.ok(
+    calls.some((call) => call.includes(' ip6 ')),
+    'IPv4 only: the ip6 table is not read',
+  );
+  await firewall.removeBridge('tsc-aaaa0004', true);
+  assert.ok(calls.some((call) => call.startsWith('nft -j list chain ip6 tscompose')));
 });
 
 test.run();

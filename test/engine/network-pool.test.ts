@@ -20,7 +20,7 @@ import {
   pickAddress,
   poolSubnets,
 } from '../../src/engine/network/pool.js';
-import { ConflictError, InvalidError, UnsupportedError } from '../../src/errors.js';
+import { ConflictError, InvalidError } from '../../src/errors.js';
 
 const cidr = (text: string) => parseCidr(text);
 const ips = (...texts: string[]) => new Set(texts.map((text) => parseIp(text)));
@@ -42,7 +42,9 @@ test('malformed subnets are refused with what is wrong', () => {
   assert.throws(() => parseCidr('10.89.0.0/24/1'), /CIDR form/);
   assert.throws(
     () => parseCidr('fd00::/64'),
-    (err: unknown) => err instanceof UnsupportedError,
+    (err: unknown) =>
+      err instanceof InvalidError &&
+      err.message === 'subnet "fd00::/64" is IPv6 where an IPv4 one is expected',
   );
   try {
     parseCidr('10.90.3.5/24');

@@ -94,4 +94,38 @@ whenMet(test, requirement, () => {
   });
 });
 
+// In the same suite as above, with its before and after hooks, on a kernel with IPv6.
+const ipv6Kernel = commandRuns('cat', ['/proc/net/if_inet6'], 'the kernel has IPv6');
+whenMet(test, allOf(requirement, ipv6Kernel), () => {
+  test('an IPv6 network on the real host takes a /64 no route of the host uses', async () => {
+    const project = `nr${Math.random().toString(36).slice(2, 8)}`;
+    const name = `${project}_six`;
+    networks.push(name);
+    const hostRoutes = JSON.parse(run('ip', ['-j', '-6', 'route', 'show']).stdout) as {
+      dst: string;
+    }[];
+    const net = await manager.ensure({ name, project, enableIpv6: true });
+    assert.match(net.subnet6 ?? '', /^fd00:7473:6373:[0-9a-f]*:*\/64$/);
+    assert.not.ok(
+      hostRoutes.some((route) => route.dst === net.subnet6),
+      `${net.subnet6} was routed already`,
+    );
+    const routes = JSON.parse(run('ip', ['-j', '-6', 'route', 'show', 'dev', net.bridge]).stdout);
+    assert.ok(routes.some((route: { dst: string }) => route.dst === net.subnet6));
+
+    const [a, b] = [randomContainerId(), randomContainerId()];
+    containers.push(a, b);
+    const [na] = [await manager.createNamespace(a), await manager.createNamespace(b)];
+    await manager.attach(a, name);
+    const ipB = (await manager.attach(b, name)).ip6!;
+    const ping = run('nsenter', [`--net=${na}`, 'busybox', 'ping', '-6', '-c1', '-W2', ipB]);
+    assert.ok(ping.ok, ping.stdout + ping.stderr);
+
+    await manager.deleteNamespace(a);
+    await manager.deleteNamespace(b);
+    await manager.remove(name);
+    assert.not.ok(run('ip', ['link', 'show', 'dev', net.bridge]).ok, 'the bridge is gone');
+  });
+});
+
 test.run();

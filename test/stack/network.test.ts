@@ -1,12 +1,19 @@
 // Stack networks: services reach each other by name on a shared network and cannot across
-// separate ones; aliases and links; internal networks; names kept current in /etc/hosts and served
-// by the keeper's DNS. Traffic goes only between namespaces the test's stack made.
+// separate ones; aliases and links; internal networks; IPv6 networks; names kept current in
+// /etc/hosts and served by the keeper's DNS. Traffic goes only between namespaces the test's
+// stack made.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { commandRuns, allOf, whenMet } from '../helpers/requirements.js';
+import { commandRuns, allOf, whenMet, type Requirement } from '../helpers/requirements.js';
 import { containersRequirement, stacksFor, type TestStack } from '../helpers/stack.js';
+import { testEngine } from '../helpers/engine.js';
+import { NetworkManager, noFirewall, type CommandRunner } from '../../src/engine/network/index.js';
+import type { Project } from '../../src/planner/model.js';
+import { ensureNetwork } from '../../src/stack/networks.js';
+import { UnsupportedError, formatError } from '../../src/errors.js';
 
 const stack = stacksFor(test);
 const requirement = allOf(
@@ -95,6 +102,194 @@ whenMet(test, requirement, () => {
     const ping = await sh(t, 'app', 'ping -c 1 -W 2 db');
     assert.is(ping.code, 0, ping.stdout + ping.stderr);
     assert.match(ping.stdout, /10\.231\.7\.10/);
+  });
+});
+
+const ipv6Requirement = allOf(
+  requirement,
+  commandRuns('cat', ['/proc/net/if_inet6'], 'the kernel has IPv6'),
+  commandRuns('ip6tables', ['-V'], 'IPv6 networks are filtered with ip6tables'),
+  ipv6Enabled(),
+);
+
+function ipv6Enabled(): Requirement {
+  const disabled = run('cat', ['/proc/sys/net/ipv6/conf/all/disable_ipv6']).stdout.trim();
+  return disabled === '0'
+    ? { met: true, detail: 'IPv6 on' }
+    : { met: false, reason: 'IPv6 is disabled on this host (net.ipv6.conf.all.disable_ipv6)' };
+}
+
+function run(command: string, args: string[]) {
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  return { ok: result.status === 0, stdout: result.stdout ?? '' };
+}
+
+/** ip6tables rules that name the engine's chains or bridges: none once the stack is down. */
+function ipv6Rules(): string[] {
+  return ['filter', 'nat'].flatMap((table) =>
+    run('ip6tables', ['-w', '-t', table, '-S'])
+      .stdout.split('\n')
+      .filter((line) => /tsc-|TSCOMPOSE/.test(line)),
+  );
+}
+
+const forwarding6 = () => run('sysctl', ['-n', 'net.ipv6.conf.all.forwarding']).stdout.trim();
+
+test('a host without IPv6 refuses enable_ipv6 at networks.NAME.enable_ipv6, before any bridge', async () => {
+  const state = testEngine('tscompose-stack-noipv6-');
+  try {
+    const calls: string[] = [];
+    const noIpv6: CommandRunner = async (command, args) => {
+      calls.push([command, ...args].join(' '));
+      if (args[0] === '/proc/net/if_inet6') return '';
+      if (args[0] === '/proc/sys/net/ipv6/conf/all/disable_ipv6') return '1\n';
+      throw new Error(`nothing else is run: ${command} ${args.join(' ')}`);
+    };
+    const networks = new NetworkManager(state.engine, { run: noIpv6, firewall: noFirewall });
+    const project: Project = {
+      name: 'shop',
+      workingDir: state.root,
+      files: [],
+      services: {},
+      disabledServices: {},
+      networks: { six: { name: 'shop_six', enable_ipv6: true } },
+      volumes: {},
+      secrets: {},
+      configs: {},
+      extensions: {},
+      profiles: [],
+      environment: {},
+    };
+    let failure: unknown;
+    try {
+      await ensureNetwork(networks, project, 'six', 'services.app.networks.six');
+    } catch (err) {
+      failure = err;
+    }
+    assert.instance(failure, UnsupportedError);
+    assert.is(
+      formatError(failure as UnsupportedError),
+      [
+        'networks.six.enable_ipv6: network six enables IPv6, but IPv6 is disabled on this host (net.ipv6.conf.all.disable_ipv6 = 1)',
+        '  hint: turn IPv6 on (sysctl -w net.ipv6.conf.all.disable_ipv6=0), or set networks.six.enable_ipv6: false',
+      ].join('\n'),
+    );
+    assert.equal(networks.list(), []);
+    assert.ok(
+      calls.every((call) => call.startsWith('cat ')),
+      calls.join('\n'),
+    );
+  } finally {
+    state.dispose();
+  }
+});
+
+whenMet(test, ipv6Requirement, () => {
+  test('enable_ipv6: services reach each other by name over IPv6; ipv6_address is kept', async () => {
+    const forwardingBefore = forwarding6();
+    const t = await stack(
+      [
+        'services:',
+        '  api:',
+        '    image: busybox',
+        '    command: ["sh", "-c", "mkdir -p /www && echo pong > /www/ping && exec httpd -f -p 8080 -h /www"]',
+        '    networks:',
+        '      six: { ipv6_address: "fd00:7473:63aa::10" }',
+        '  web:',
+        '    image: busybox',
+        '    command: ["sleep", "1000"]',
+        '    networks: [six, wide]',
+        'networks:',
+        '  six:',
+        '    enable_ipv6: true',
+        '    ipam:',
+        '      config: [{ subnet: "fd00:7473:63aa::/64" }]',
+        '  wide:',
+        '    enable_ipv6: true',
+        '',
+      ].join('\n'),
+    );
+    const up = await t.cli(['up', '-d']);
+    assert.is(up.code, 0, up.stderr);
+
+    const addresses = await sh(t, 'api', 'ip -6 addr show dev eth0 scope global');
+    assert.match(addresses.stdout, 'inet6 fd00:7473:63aa::10/64');
+    // web's networks in Docker's order, by name: eth0 is six, eth1 is wide.
+    const six = await sh(t, 'web', 'ip -6 addr show dev eth0 scope global');
+    assert.match(six.stdout, 'inet6 fd00:7473:63aa::2/64', 'the first free address');
+    const wide = await sh(t, 'web', 'ip -6 addr show dev eth1 scope global');
+    assert.match(wide.stdout, /inet6 fd00:7473:6373:[0-9a-f:]+\/64/, 'a /64 of the pool');
+    const route = await sh(t, 'web', 'ip -6 route show default');
+    assert.match(route.stdout, /^default via fd00:7473:63aa::1 dev eth0/m, route.stdout);
+
+    const http = await sh(t, 'web', 'wget -q -O - "http://[fd00:7473:63aa::10]:8080/ping"');
+    assert.is(http.stdout, 'pong\n', http.stderr);
+    const ping = await sh(t, 'web', 'ping -6 -c 1 -W 2 api');
+    assert.is(ping.code, 0, ping.stdout + ping.stderr);
+    assert.match(ping.stdout, 'fd00:7473:63aa::10');
+    const hosts = await sh(t, 'web', 'cat /etc/hosts');
+    assert.match(hosts.stdout, /^fd00:7473:63aa::10\tapi /m);
+    assert.match(hosts.stdout, /^10\.\d+\.\d+\.\d+\tapi /m, 'the IPv4 address stays');
+    const dns = await sh(t, 'web', 'nslookup -type=AAAA api');
+    assert.match(dns.stdout, /Address: fd00:7473:63aa::10/, dns.stdout + dns.stderr);
+    const a = await sh(t, 'web', 'nslookup -type=A api');
+    assert.match(a.stdout, /Address: 10\.\d+\.\d+\.\d+/, a.stdout + a.stderr);
+
+    assert.ok(ipv6Rules().length > 0, 'the bridges have ip6tables rules while up');
+    const down = await t.cli(['down', '-t', '0']);
+    assert.is(down.code, 0, down.stderr);
+    assert.match(down.stderr, `Network ${t.project}_six  Removed`);
+    assert.equal(ipv6Rules(), [], 'no ip6tables rule is left');
+    const links = run('ip', ['-o', '-d', 'link', 'show']).stdout;
+    assert.not.match(links, `tscompose:${t.project}:`, 'no bridge or veth of the project is left');
+    assert.is(forwarding6(), forwardingBefore, 'IPv6 forwarding is as it was before up');
+  });
+
+  test('an IPv6 subnet or ipv6_address without enable_ipv6 is refused, naming the key', async () => {
+    const t = await stack(
+      [
+        'services:',
+        '  app:',
+        '    image: busybox',
+        '    command: ["sleep", "1000"]',
+        '    networks: [six]',
+        'networks:',
+        '  six:',
+        '    enable_ipv6: false',
+        '    ipam:',
+        '      config: [{ subnet: "fd00:7473:63ab::/64" }]',
+        '',
+      ].join('\n'),
+    );
+    // In the foreground: a detached up that fails this early leaves its keeper starting.
+    const up = await t.cli(['up']);
+    assert.is(up.code, 3, up.stderr);
+    assert.match(
+      up.stderr,
+      'networks.six.ipam.config[0]: IPv6 subnet fd00:7473:63ab::/64 is given, but the network does not enable IPv6',
+    );
+    assert.match(up.stderr, 'hint: set networks.six.enable_ipv6: true');
+
+    t.compose(
+      [
+        'services:',
+        '  app:',
+        '    image: busybox',
+        '    command: ["sleep", "1000"]',
+        '    networks:',
+        '      plain: { ipv6_address: "fd00:7473:63ab::5" }',
+        'networks:',
+        '  plain:',
+        '',
+      ].join('\n'),
+    );
+    const fixed = await t.cli(['up']);
+    assert.is(fixed.code, 3, fixed.stderr);
+    assert.match(
+      fixed.stderr,
+      'services.app.networks.plain.ipv6_address: ipv6_address fd00:7473:63ab::5 is given, but network plain does not enable IPv6',
+    );
+    assert.equal(ipv6Rules(), []);
   });
 });
 

@@ -6,8 +6,10 @@
  * so that removing a bridge's rules removes exactly those.
  */
 export interface Firewall {
-  allowBridge(bridge: string, subnet: string, internal: boolean): Promise<void>;
-  removeBridge(bridge: string): Promise<void>;
+  /** `subnet6` for a network with IPv6: the same rules again, in the IPv6 filter. */
+  allowBridge(bridge: string, subnet: string, internal: boolean, subnet6?: string): Promise<void>;
+  /** `ipv6`: the bridge had IPv6 rules too. */
+  removeBridge(bridge: string, ipv6?: boolean): Promise<void>;
 }
 
 /** The chains every backend keeps its rules in; FORWARD and POSTROUTING jump to them. */

@@ -1,4 +1,4 @@
-import { InvalidError, UnsupportedError } from '../../errors.js';
+import { InvalidError } from '../../errors.js';
 
 /** An IPv4 subnet: its first address as an unsigned 32-bit number, and its prefix length. */
 export interface Cidr {
@@ -13,7 +13,7 @@ export function parseIp(text: string, what = 'address'): number {
   const match = OCTETS.exec(text.trim());
   const octets = match?.slice(1).map(Number);
   if (!octets || octets.some((octet) => octet > 255)) {
-    if (text.includes(':')) throw ipv6Unsupported(text);
+    if (text.includes(':')) throw ipv6Here(text, what);
     throw new InvalidError(`${what} "${text}" is not an IPv4 address`);
   }
   return octets.reduce((value, octet) => value * 256 + octet, 0);
@@ -32,7 +32,7 @@ export function parseCidr(text: string, what = 'subnet'): Cidr {
   if (address === undefined || extra !== undefined) {
     throw new InvalidError(`${what} "${text}" is not in CIDR form (a.b.c.d/n)`);
   }
-  if (address.includes(':')) throw ipv6Unsupported(text);
+  if (address.includes(':')) throw ipv6Here(text, what);
   const prefix = length === undefined ? 32 : Number(length);
   if (!/^\d{1,2}$/.test(length ?? '32') || prefix > 32) {
     throw new InvalidError(`${what} "${text}" has an invalid prefix length`);
@@ -83,8 +83,9 @@ export function split(cidr: Cidr, prefix: number): Cidr[] {
   return blocks;
 }
 
-function ipv6Unsupported(text: string): UnsupportedError {
-  return new UnsupportedError(`IPv6 address "${text}" is not supported by the engine's networks`, {
-    hint: 'use an IPv4 subnet; IPv6 networks are not implemented yet',
+/** IPv6 text where IPv4 belongs: a network's IPv6 subnet and addresses are settings of their own. */
+function ipv6Here(text: string, what: string): InvalidError {
+  return new InvalidError(`${what} "${text}" is IPv6 where an IPv4 one is expected`, {
+    hint: 'give IPv6 subnets and addresses with enable_ipv6 (subnet6, ipv6_address)',
   });
 }

@@ -15,9 +15,9 @@ export function detectFirewall(options: { run?: CommandRunner } = {}): Firewall 
   let chosen: Promise<Firewall> | undefined;
   const backend = () => (chosen ??= chooseFirewall(run));
   return {
-    allowBridge: async (bridge, subnet, internal) =>
-      (await backend()).allowBridge(bridge, subnet, internal),
-    removeBridge: async (bridge) => (await backend()).removeBridge(bridge),
+    allowBridge: async (bridge, subnet, internal, subnet6) =>
+      (await backend()).allowBridge(bridge, subnet, internal, subnet6),
+    removeBridge: async (bridge, ipv6) => (await backend()).removeBridge(bridge, ipv6),
   };
 }
 

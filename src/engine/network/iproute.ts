@@ -1,4 +1,5 @@
 import { parseCidr, type Cidr } from './cidr.js';
+import { parseCidr6, type Cidr6 } from './cidr6.js';
 import type { CommandRunner } from './commands.js';
 
 /** What `ip -j -d link show` says of one link, as far as the engine reads it. */
@@ -16,11 +17,13 @@ export interface Route {
   dst: string;
   dev?: string;
   gateway?: string;
+  /** How the route came: `kernel`, `static`, `ra` (a router advertisement)… */
+  protocol?: string;
 }
 
 interface AddressEntry {
   ifname: string;
-  addr_info?: { family?: string; local?: string; prefixlen?: number }[];
+  addr_info?: { family?: string; local?: string; prefixlen?: number; scope?: string }[];
 }
 
 /** iproute2 for the host's network namespace, or for a namespace given by path. */
@@ -36,9 +39,14 @@ export class IpRoute {
   }
 
   ip(args: string[]): Promise<string> {
+    return this.exec('ip', args);
+  }
+
+  /** Any tool, in the same namespace (`sysctl` reads and writes that namespace's settings). */
+  exec(command: string, args: string[]): Promise<string> {
     return this.netns === undefined
-      ? this.run('ip', args)
-      : this.run('nsenter', [`--net=${this.netns}`, 'ip', ...args]);
+      ? this.run(command, args)
+      : this.run('nsenter', [`--net=${this.netns}`, command, ...args]);
   }
 
   async links(): Promise<Link[]> {
@@ -53,14 +61,33 @@ export class IpRoute {
     return parseJson<Route[]>(await this.ip(['-j', '-4', 'route', 'show']));
   }
 
+  async routes6(): Promise<Route[]> {
+    return parseJson<Route[]>(await this.ip(['-j', '-6', 'route', 'show']));
+  }
+
   /** IPv4 addresses of a device, as `10.89.0.1/24`. */
   async addresses(dev: string): Promise<string[]> {
-    const entries = parseJson<AddressEntry[]>(await this.ip(['-j', '-4', 'addr', 'show']));
-    return entries
+    return (await this.addressesOf('-4'))
       .filter((entry) => entry.ifname === dev)
-      .flatMap((entry) => entry.addr_info ?? [])
-      .filter((info) => info.local !== undefined)
-      .map((info) => `${info.local}/${info.prefixlen ?? 32}`);
+      .map((entry) => entry.address);
+  }
+
+  /** IPv6 addresses of global scope (not link-local), per device, as `fd00::1/64`. */
+  async globalAddresses6(): Promise<{ ifname: string; address: string }[]> {
+    return (await this.addressesOf('-6')).filter((entry) => entry.scope === 'global');
+  }
+
+  private async addressesOf(family: '-4' | '-6') {
+    const entries = parseJson<AddressEntry[]>(await this.ip(['-j', family, 'addr', 'show']));
+    return entries.flatMap((entry) =>
+      (entry.addr_info ?? [])
+        .filter((info) => info.local !== undefined)
+        .map((info) => ({
+          ifname: entry.ifname,
+          address: `${info.local}/${info.prefixlen ?? (family === '-4' ? 32 : 128)}`,
+          scope: info.scope,
+        })),
+    );
   }
 }
 
@@ -72,6 +99,20 @@ export function routedSubnets(routes: readonly Route[]): { cidr: Cidr; route: Ro
       return [{ cidr: parseCidr(route.dst), route }];
     } catch {
       return []; // a route iproute2 prints in a form of its own (unreachable, broadcast…)
+    }
+  });
+}
+
+/** The same for IPv6 routes: link-local, multicast and default routes left out. */
+export function routedSubnets6(routes: readonly Route[]): { cidr: Cidr6; route: Route }[] {
+  return routes.flatMap((route) => {
+    if (route.dst === 'default' || /^(fe80|ff[0-9a-f]{2}):/i.test(route.dst)) return [];
+    try {
+      return [
+        { cidr: parseCidr6(route.dst.includes('/') ? route.dst : `${route.dst}/128`), route },
+      ];
+    } catch {
+      return [];
     }
   });
 }

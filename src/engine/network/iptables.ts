@@ -47,11 +47,48 @@ const SETUP: { table: Table; chain: string; from?: string }[] = [
   { table: 'nat', chain: CHAINS.postrouting, from: 'POSTROUTING' },
 ];
 
-/** iptables, legacy or nf_tables backend: the same commands either way. */
+/**
+ * iptables, legacy or nf_tables backend: the same commands either way. A network with IPv6
+ * gets the same rules from the matching ip6tables (ip6tables-legacy beside iptables-legacy).
+ */
 export class IptablesFirewall implements Firewall {
+  private readonly v4: IptablesFamily;
+  private readonly v6: IptablesFamily;
+
+  constructor(
+    run: CommandRunner,
+    readonly command = 'iptables',
+  ) {
+    this.v4 = new IptablesFamily(run, command);
+    this.v6 = new IptablesFamily(run, command.replace(/^iptables/, 'ip6tables'));
+  }
+
+  async allowBridge(
+    bridge: string,
+    subnet: string,
+    internal: boolean,
+    subnet6?: string,
+  ): Promise<void> {
+    await this.v4.allowBridge(bridge, subnet, internal);
+    if (subnet6 !== undefined) await this.v6.allowBridge(bridge, subnet6, internal);
+  }
+
+  async removeBridge(bridge: string, ipv6 = false): Promise<void> {
+    await this.v4.removeBridge(bridge);
+    if (ipv6) await this.v6.removeBridge(bridge);
+  }
+
+  /** The bridge's rules in the engine's chains, IPv4 or IPv6. */
+  rulesOf(bridge: string, family: 4 | 6 = 4): Promise<Rule[]> {
+    return (family === 4 ? this.v4 : this.v6).rulesOf(bridge);
+  }
+}
+
+/** One family's tool: `iptables` or `ip6tables`, each with its own tables and chains. */
+class IptablesFamily {
   constructor(
     private readonly run: CommandRunner,
-    readonly command = 'iptables',
+    readonly command: string,
   ) {}
 
   async allowBridge(bridge: string, subnet: string, internal: boolean): Promise<void> {

@@ -24,7 +24,31 @@ export async function setUpBridge(ip: IpRoute, network: NetworkRecord, alias: st
   if (!link || isOurs(link.ifalias)) await ip.ip(['link', 'set', 'dev', bridge, 'alias', alias]);
   const prefix = network.subnet.split('/')[1]!;
   await ip.ip(['addr', 'replace', `${network.gateway}/${prefix}`, 'dev', bridge]);
+  const address6 = gatewayAddress6(network);
+  if (address6) {
+    await enableIpv6(ip, bridge);
+    // nodad: the address is the engine's to give, and usable at once (no tentative second).
+    await ip.ip(['-6', 'addr', 'replace', address6, 'dev', bridge, 'nodad']);
+  }
   await ip.ip(['link', 'set', 'dev', bridge, 'up']);
+}
+
+/** `fd00:7473:6373::1/64`: the bridge's IPv6 address, on a network that has one. */
+function gatewayAddress6(network: NetworkRecord): string | undefined {
+  if (network.subnet6 === undefined || network.gateway6 === undefined) return undefined;
+  return `${network.gateway6}/${network.subnet6.split('/')[1]!}`;
+}
+
+/**
+ * A link made while the namespace's `default.disable_ipv6` is 1 starts with IPv6 off: it is
+ * turned on for this link alone (the engine's own), never for the namespace as a whole.
+ */
+async function enableIpv6(ip: IpRoute, dev: string): Promise<void> {
+  // The slash form, as sysctl reads it, keeps a dot in a link's name from splitting it.
+  const key = `net/ipv6/conf/${dev}/disable_ipv6`;
+  if ((await ip.exec('sysctl', ['-n', key])).trim() !== '0') {
+    await ip.exec('sysctl', ['-q', '-w', `${key}=0`]);
+  }
 }
 
 /** Deletes the bridge if the engine made it; from someone else's, takes only its address. */
@@ -38,6 +62,11 @@ export async function tearDownBridge(ip: IpRoute, network: NetworkRecord): Promi
   const address = `${network.gateway}/${network.subnet.split('/')[1]!}`;
   if ((await ip.addresses(network.bridge)).includes(address)) {
     await ip.ip(['addr', 'del', address, 'dev', network.bridge]);
+  }
+  const address6 = gatewayAddress6(network);
+  const present6 = address6 === undefined ? [] : await ip.globalAddresses6();
+  if (present6.some((entry) => entry.ifname === network.bridge && entry.address === address6)) {
+    await ip.ip(['-6', 'addr', 'del', address6!, 'dev', network.bridge]);
   }
 }
 
@@ -53,7 +82,11 @@ export interface Veth {
   /** `10.89.0.2/24`. */
   address: string;
   gateway: string;
+  /** `fd00:7473:6373::2/64` and the bridge's IPv6 address, on a network with IPv6. */
+  address6?: string;
+  gateway6?: string;
   mtu?: number;
+  /** Via this network's gateway: IPv4, and IPv6 too where the network has it. */
   defaultRoute: boolean;
 }
 
@@ -77,9 +110,17 @@ export async function plugVeth(host: IpRoute, veth: Veth): Promise<void> {
   await host.ip(['link', 'set', 'dev', veth.hostIfname, 'alias', veth.alias]);
   await host.ip(['link', 'set', 'dev', veth.hostIfname, 'master', veth.bridge, 'up']);
   await inside.ip(['addr', 'replace', veth.address, 'dev', veth.ifname]);
+  if (veth.address6 !== undefined) {
+    await enableIpv6(inside, veth.ifname);
+    await inside.ip(['-6', 'addr', 'replace', veth.address6, 'dev', veth.ifname, 'nodad']);
+  }
   await inside.ip(['link', 'set', 'dev', veth.ifname, 'up']);
   if (veth.defaultRoute) {
     await inside.ip(['route', 'replace', 'default', 'via', veth.gateway, 'dev', veth.ifname]);
+    if (veth.gateway6 !== undefined) {
+      const via = ['default', 'via', veth.gateway6, 'dev', veth.ifname];
+      await inside.ip(['-6', 'route', 'replace', ...via]);
+    }
   }
 }
 

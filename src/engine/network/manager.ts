@@ -1,22 +1,33 @@
 import { ConflictError, InvalidError, NotFoundError } from '../../errors.js';
 import type { Engine } from '../engine.js';
 import { recordEvent } from '../state/events.js';
-import { formatCidr, parseCidr, type Cidr } from './cidr.js';
+import type { Cidr } from './cidr.js';
+import type { Cidr6 } from './cidr6.js';
 import { hostCommands, type CommandRunner } from './commands.js';
 import { detectFirewall, type Firewall } from './firewall.js';
-import { IpRoute, routedSubnets } from './iproute.js';
+import {
+  enableIpv6Forwarding,
+  ipv6Unavailable,
+  putBackIpv6Forwarding,
+  requireIpv6,
+} from './host-ipv6.js';
+import { IpRoute } from './iproute.js';
 import { leaseAddress, type LeaseRequest } from './leases.js';
 import { plugVeth, setUpBridge, tearDownBridge, unplugVeth } from './links.js';
 import { checkNetworkName, linkAlias, netnsName } from './names.js';
 import { DEFAULT_NETNS_DIR, Namespaces } from './namespaces.js';
-import { DEFAULT_POOL, poolSubnets, type Occupied } from './pool.js';
+import { DEFAULT_POOL, poolSubnets } from './pool.js';
+import { DEFAULT_POOL6, poolEntries6 } from './pool6.js';
 import { NetworkTable, type Lease, type NetworkRecord } from './records.js';
-import { describeSpec, reserveNetwork } from './reserve.js';
+import { describeSpec, hostRoutes, reserveNetwork } from './reserve.js';
+import { checkUnchanged } from './unchanged.js';
 import type { NetworkSpec } from './spec.js';
 
 export interface NetworkManagerOptions {
   /** Where networks without a subnet get one: each entry cut into /24s. ['10.89.0.0/16']. */
   pool?: string[];
+  /** Where networks with enable_ipv6 and no IPv6 subnet get one: /64s. ['fd00:7473:6373::/48']. */
+  pool6?: string[];
   /** Where the containers' namespaces are kept: /run/netns. */
   netnsDir?: string;
   /** The host's packet filter; detected (iptables or nft) when absent. */
@@ -25,7 +36,10 @@ export interface NetworkManagerOptions {
   run?: CommandRunner;
   /** A prefix for every command, e.g. `['nsenter', '--net=/run/netns/simhost']`. */
   exec?: string[];
-  /** Turn on net.ipv4.ip_forward for a non-internal network, as Docker does (true). */
+  /**
+   * Turn on forwarding for a non-internal network, as Docker does (true): net.ipv4.ip_forward,
+   * and for a network with IPv6 net.ipv6.conf.all.forwarding, put back when the last goes.
+   */
   ipForward?: boolean;
 }
 
@@ -36,6 +50,8 @@ export interface AttachOptions extends LeaseRequest {
 
 export interface Attachment {
   ip: string;
+  /** On a network with IPv6. */
+  ip6?: string;
   mac: string;
   ifname: string;
 }
@@ -53,7 +69,7 @@ export class NetworkManager {
   private readonly ip: IpRoute;
   private readonly namespaces: Namespaces;
   private readonly firewall: Firewall;
-  private readonly pool: Cidr[];
+  private readonly pools: { v4: Cidr[]; v6: Cidr6[] };
   private readonly ipForward: boolean;
 
   constructor(
@@ -65,7 +81,10 @@ export class NetworkManager {
     this.ip = new IpRoute(this.run);
     this.namespaces = new Namespaces(this.run, options.netnsDir ?? DEFAULT_NETNS_DIR);
     this.firewall = options.firewall ?? detectFirewall({ run: this.run });
-    this.pool = poolSubnets(options.pool ?? engine.options.subnetPool ?? DEFAULT_POOL);
+    this.pools = {
+      v4: poolSubnets(options.pool ?? engine.options.subnetPool ?? DEFAULT_POOL),
+      v6: poolEntries6(options.pool6 ?? configuredPool6(engine) ?? DEFAULT_POOL6),
+    };
     this.ipForward = options.ipForward ?? true;
   }
 
@@ -75,17 +94,19 @@ export class NetworkManager {
     const existing = this.table.find(spec.name);
     if (existing) {
       checkUnchanged(existing, spec);
+      if (existing.subnet6 !== undefined) await requireIpv6(this.ip, existing.name);
       await this.converge(existing);
       return existing;
     }
     const wanted = describeSpec(spec);
-    const routes = await this.hostRoutes();
+    if (wanted.ipv6) await requireIpv6(this.ip, spec.name);
+    const routes = await hostRoutes(this.ip, wanted.ipv6 !== undefined);
     const { record, created } = this.engine.db
       .transaction(() => {
         const again = this.table.find(spec.name);
         if (again) return { record: again, created: false };
         return {
-          record: reserveNetwork(this.table, spec, wanted, this.pool, routes),
+          record: reserveNetwork(this.table, spec, wanted, this.pools, routes),
           created: true,
         };
       })
@@ -94,12 +115,19 @@ export class NetworkManager {
     try {
       await this.converge(record);
     } catch (err) {
-      await serially(() => this.firewall.removeBridge(record.bridge)).catch(() => undefined);
+      const ipv6 = record.subnet6 !== undefined;
+      await serially(() => this.firewall.removeBridge(record.bridge, ipv6)).catch(() => undefined);
       await tearDownBridge(this.ip, record).catch(() => undefined);
       this.table.delete(record.name);
+      if (ipv6) await this.putBackForwarding([record.bridge]).catch(() => undefined);
       throw err;
     }
-    const data = { bridge: record.bridge, subnet: record.subnet, internal: record.internal };
+    const data = {
+      bridge: record.bridge,
+      subnet: record.subnet,
+      ...(record.subnet6 === undefined ? {} : { subnet6: record.subnet6 }),
+      internal: record.internal,
+    };
     recordEvent(this.engine.db, {
       type: 'network',
       action: 'create',
@@ -143,13 +171,15 @@ export class NetworkManager {
         this.table.delete(name);
       })
       .immediate();
+    const ipv6 = record.subnet6 !== undefined;
     try {
-      await serially(() => this.firewall.removeBridge(record.bridge));
+      await serially(() => this.firewall.removeBridge(record.bridge, ipv6));
       await tearDownBridge(this.ip, record);
     } catch (err) {
       this.table.insert(record); // still recorded, so that removing it again retries
       throw err;
     }
+    if (ipv6) await this.putBackForwarding([record.bridge]);
     recordEvent(this.engine.db, {
       type: 'network',
       action: 'destroy',
@@ -204,6 +234,7 @@ export class NetworkManager {
     const defaultRoute =
       options.defaultRoute ??
       (!record.internal && !(await inside.routes()).some((route) => route.dst === 'default'));
+    const v6 = lease.ip6 !== undefined && record.subnet6 !== undefined;
     try {
       await plugVeth(this.ip, {
         bridge: record.bridge,
@@ -214,6 +245,8 @@ export class NetworkManager {
         mac: lease.mac,
         address: `${lease.ip}/${record.subnet.split('/')[1]!}`,
         gateway: record.gateway,
+        address6: v6 ? `${lease.ip6}/${record.subnet6!.split('/')[1]!}` : undefined,
+        gateway6: v6 ? record.gateway6 : undefined,
         mtu: record.mtu,
         defaultRoute,
       });
@@ -225,15 +258,17 @@ export class NetworkManager {
       throw err;
     }
     if (created) this.recordEndpoint('connect', lease);
-    return { ip: lease.ip, mac: lease.mac, ifname: lease.ifname };
+    const attachment: Attachment = { ip: lease.ip, mac: lease.mac, ifname: lease.ifname };
+    if (lease.ip6 !== undefined) attachment.ip6 = lease.ip6;
+    return attachment;
   }
 
-  private async hostRoutes(): Promise<(Occupied & { dev?: string })[]> {
-    return routedSubnets(await this.ip.routes()).map(({ cidr, route }) => ({
-      cidr,
-      dev: route.dev,
-      owner: route.dev ? `the host's route on ${route.dev}` : "the host's routes",
-    }));
+  /**
+   * Why the host cannot give networks IPv6 (disabled, or a kernel without it), or undefined:
+   * for a caller that names the setting in its own words before asking for such a network.
+   */
+  ipv6Unavailable(): Promise<string | undefined> {
+    return ipv6Unavailable(this.ip);
   }
 
   private async converge(record: NetworkRecord): Promise<void> {
@@ -241,20 +276,48 @@ export class NetworkManager {
     if (!record.internal && this.ipForward) {
       const forwarding = await this.run('sysctl', ['-n', 'net.ipv4.ip_forward']);
       if (forwarding.trim() !== '1') await this.run('sysctl', ['-w', 'net.ipv4.ip_forward=1']);
+      if (record.subnet6 !== undefined) {
+        await enableIpv6Forwarding(this.ip, this.engine.db, record.name);
+      }
     }
-    await serially(() => this.firewall.allowBridge(record.bridge, record.subnet, record.internal));
+    await serially(() =>
+      this.firewall.allowBridge(record.bridge, record.subnet, record.internal, record.subnet6),
+    );
+  }
+
+  /** IPv6 forwarding put back once no network of this database needs it (see host-ipv6.ts). */
+  private async putBackForwarding(leaving: string[]): Promise<void> {
+    if (!this.ipForward) return;
+    const stillNeeded = this.table
+      .list()
+      .some((network) => network.subnet6 !== undefined && !network.internal);
+    await putBackIpv6Forwarding(this.ip, this.engine.db, { stillNeeded, leaving });
   }
 
   private recordEndpoint(action: 'connect' | 'disconnect', lease: Lease): void {
     const network = this.table.find(lease.network);
+    const data = {
+      container: lease.containerId,
+      ip: lease.ip,
+      ...(lease.ip6 === undefined ? {} : { ip6: lease.ip6 }),
+    };
     recordEvent(this.engine.db, {
       type: 'network',
       action,
       subject: lease.network,
       project: network?.project ?? null,
-      data: { container: lease.containerId, ip: lease.ip },
+      data,
     });
   }
+}
+
+/**
+ * TSCOMPOSE_SUBNET_POOL6, read by the CLI into the engine's options beside the IPv4 pool,
+ * once those carry it; until then networks take the default IPv6 pool or `pool6`.
+ */
+function configuredPool6(engine: Engine): string[] | undefined {
+  const options: { subnetPool?: string[]; subnetPool6?: string[] } = engine.options;
+  return options.subnetPool6;
 }
 
 function checkContainerId(id: string): string {
@@ -262,22 +325,6 @@ function checkContainerId(id: string): string {
     throw new InvalidError(`"${id}" is not a container ID (12 to 64 lowercase hex digits)`);
   }
   return id;
-}
-
-/** A network keeps the subnet and kind it was made with: a different spec must recreate it. */
-function checkUnchanged(record: NetworkRecord, spec: NetworkSpec): void {
-  const differs: string[] = [];
-  if ((spec.internal ?? false) !== record.internal) differs.push('internal');
-  if (spec.subnet !== undefined && formatCidr(parseCidr(spec.subnet)) !== record.subnet) {
-    differs.push('subnet');
-  }
-  if (spec.gateway !== undefined && spec.gateway !== record.gateway) differs.push('gateway');
-  if (spec.ipRange !== record.ipRange && spec.ipRange !== undefined) differs.push('ip_range');
-  if (differs.length === 0) return;
-  throw new ConflictError(
-    `network "${record.name}" exists with a different ${differs.join(', ')}`,
-    { hint: 'remove it (tscompose down) so that it is made again' },
-  );
 }
 
 /**

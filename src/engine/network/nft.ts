@@ -4,6 +4,9 @@ import type { CommandRunner } from './commands.js';
 /** The engine's own nftables table; deleting a bridge's rules never touches another table. */
 export const NFT_TABLE = 'tscompose';
 
+/** nft's address families: the IPv4 rules live in `ip tscompose`, the IPv6 ones in `ip6 tscompose`. */
+export type NftFamily = 'ip' | 'ip6';
+
 interface NftRule {
   chain: string;
   words: string[];
@@ -14,7 +17,12 @@ interface Listing {
 }
 
 /** A bridge's rules in nft's words: the same policy as the iptables backend's. */
-export function nftBridgeRules(bridge: string, subnet: string, internal: boolean): NftRule[] {
+export function nftBridgeRules(
+  bridge: string,
+  subnet: string,
+  internal: boolean,
+  family: NftFamily = 'ip',
+): NftRule[] {
   const name = `"${bridge}"`;
   const forward = (...words: string[]): NftRule => ({ chain: CHAINS.forward, words });
   const rules: NftRule[] = [
@@ -31,7 +39,7 @@ export function nftBridgeRules(bridge: string, subnet: string, internal: boolean
   rules.push(forward('oifname', name, 'ct', 'state', 'related,established', 'accept'));
   rules.push({
     chain: CHAINS.postrouting,
-    words: ['ip', 'saddr', subnet, 'oifname', '!=', name, 'masquerade'],
+    words: [family, 'saddr', subnet, 'oifname', '!=', name, 'masquerade'],
   });
   return rules;
 }
@@ -50,34 +58,48 @@ const BASE_CHAINS: Record<string, string> = {
 export class NftFirewall implements Firewall {
   constructor(private readonly run: CommandRunner) {}
 
-  async allowBridge(bridge: string, subnet: string, internal: boolean): Promise<void> {
-    await this.setup();
-    const wanted = nftBridgeRules(bridge, subnet, internal);
-    const present = await this.handlesOf(bridge);
+  async allowBridge(
+    bridge: string,
+    subnet: string,
+    internal: boolean,
+    subnet6?: string,
+  ): Promise<void> {
+    await this.allowIn('ip', bridge, subnet, internal);
+    if (subnet6 !== undefined) await this.allowIn('ip6', bridge, subnet6, internal);
+  }
+
+  async removeBridge(bridge: string, ipv6 = false): Promise<void> {
+    await this.delete('ip', await this.handlesOf(bridge));
+    if (ipv6) await this.delete('ip6', await this.handlesOf(bridge, 'ip6'));
+  }
+
+  private async allowIn(family: NftFamily, bridge: string, subnet: string, internal: boolean) {
+    await this.setup(family);
+    const wanted = nftBridgeRules(bridge, subnet, internal, family);
+    const present = await this.handlesOf(bridge, family);
     const same = Object.keys(BASE_CHAINS).every(
       (chain) =>
         wanted.filter((rule) => rule.chain === chain).length ===
         present.filter((rule) => rule.chain === chain).length,
     );
     if (same) return;
-    await this.delete(present);
+    await this.delete(family, present);
     for (const rule of wanted) {
-      await this.run('nft', ['add', 'rule', 'ip', NFT_TABLE, rule.chain, ...rule.words]);
+      await this.run('nft', ['add', 'rule', family, NFT_TABLE, rule.chain, ...rule.words]);
     }
   }
 
-  async removeBridge(bridge: string): Promise<void> {
-    await this.delete(await this.handlesOf(bridge));
-  }
-
   /** Rules of the engine's table that match `bridge` as their in or out interface. */
-  async handlesOf(bridge: string): Promise<{ chain: string; handle: number }[]> {
+  async handlesOf(
+    bridge: string,
+    family: NftFamily = 'ip',
+  ): Promise<{ chain: string; handle: number }[]> {
     const found: { chain: string; handle: number }[] = [];
     for (const chain of Object.keys(BASE_CHAINS)) {
       let listing: Listing;
       try {
         listing = JSON.parse(
-          await this.run('nft', ['-j', 'list', 'chain', 'ip', NFT_TABLE, chain]),
+          await this.run('nft', ['-j', 'list', 'chain', family, NFT_TABLE, chain]),
         ) as Listing;
       } catch {
         continue; // no table or chain yet
@@ -91,17 +113,18 @@ export class NftFirewall implements Firewall {
     return found;
   }
 
-  private async delete(rules: { chain: string; handle: number }[]): Promise<void> {
+  private async delete(family: NftFamily, rules: { chain: string; handle: number }[]) {
     for (const { chain, handle } of rules) {
-      await this.run('nft', ['delete', 'rule', 'ip', NFT_TABLE, chain, 'handle', String(handle)]);
+      const args = ['delete', 'rule', family, NFT_TABLE, chain, 'handle', String(handle)];
+      await this.run('nft', args);
     }
   }
 
   /** `add` is idempotent in nft: an existing table or chain is left as it is. */
-  private async setup(): Promise<void> {
-    await this.run('nft', ['add', 'table', 'ip', NFT_TABLE]);
+  private async setup(family: NftFamily): Promise<void> {
+    await this.run('nft', ['add', 'table', family, NFT_TABLE]);
     for (const [chain, base] of Object.entries(BASE_CHAINS)) {
-      const args = ['add', 'chain', 'ip', NFT_TABLE, chain];
+      const args = ['add', 'chain', family, NFT_TABLE, chain];
       await this.run('nft', base ? [...args, base] : args);
     }
   }

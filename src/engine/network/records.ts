@@ -9,6 +9,10 @@ export interface NetworkRecord {
   subnet: string;
   gateway: string;
   ipRange?: string;
+  /** With `enable_ipv6`: the IPv6 subnet, the bridge's IPv6 address and the IPv6 ip_range. */
+  subnet6?: string;
+  gateway6?: string;
+  ipRange6?: string;
   internal: boolean;
   mtu?: number;
   labels: Record<string, string>;
@@ -21,6 +25,8 @@ export interface Lease {
   network: string;
   containerId: string;
   ip: string;
+  /** On a network with an IPv6 subnet. */
+  ip6?: string;
   mac: string;
   /** Inside the container: eth0, eth1… */
   ifname: string;
@@ -36,6 +42,9 @@ interface NetworkRow {
   subnet: string;
   gateway: string;
   ip_range: string | null;
+  subnet6: string | null;
+  gateway6: string | null;
+  ip_range6: string | null;
   internal: number;
   mtu: number | null;
   labels: string;
@@ -47,6 +56,7 @@ interface LeaseRow {
   network: string;
   container_id: string;
   ip: string;
+  ip6: string | null;
   mac: string;
   ifname: string;
   host_ifname: string;
@@ -75,8 +85,9 @@ export class NetworkTable {
   insert(record: Omit<NetworkRecord, 'createdAt'>): NetworkRecord {
     this.db
       .prepare(
-        `INSERT INTO networks (name, project, bridge, subnet, gateway, ip_range, internal, mtu,
-           labels, options, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO networks (name, project, bridge, subnet, gateway, ip_range, subnet6,
+           gateway6, ip_range6, internal, mtu, labels, options, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         record.name,
@@ -85,6 +96,9 @@ export class NetworkTable {
         record.subnet,
         record.gateway,
         record.ipRange ?? null,
+        record.subnet6 ?? null,
+        record.gateway6 ?? null,
+        record.ipRange6 ?? null,
         record.internal ? 1 : 0,
         record.mtu ?? null,
         JSON.stringify(record.labels),
@@ -122,13 +136,14 @@ export class NetworkTable {
   insertLease(lease: Omit<Lease, 'createdAt'>): Lease {
     this.db
       .prepare(
-        `INSERT INTO ip_leases (network, container_id, ip, mac, ifname, host_ifname, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO ip_leases (network, container_id, ip, ip6, mac, ifname, host_ifname,
+           created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         lease.network,
         lease.containerId,
         lease.ip,
+        lease.ip6 ?? null,
         lease.mac,
         lease.ifname,
         lease.hostIfname,
@@ -157,12 +172,15 @@ function fromRow(row: NetworkRow): NetworkRecord {
     createdAt: row.created_at,
   };
   if (row.ip_range !== null) record.ipRange = row.ip_range;
+  if (row.subnet6 !== null) record.subnet6 = row.subnet6;
+  if (row.gateway6 !== null) record.gateway6 = row.gateway6;
+  if (row.ip_range6 !== null) record.ipRange6 = row.ip_range6;
   if (row.mtu !== null) record.mtu = row.mtu;
   return record;
 }
 
 function leaseFromRow(row: LeaseRow): Lease {
-  return {
+  const lease: Lease = {
     network: row.network,
     containerId: row.container_id,
     ip: row.ip,
@@ -171,4 +189,6 @@ function leaseFromRow(row: LeaseRow): Lease {
     hostIfname: row.host_ifname,
     createdAt: row.created_at,
   };
+  if (row.ip6 !== null) lease.ip6 = row.ip6;
+  return lease;
 }

@@ -123,4 +123,19 @@ export const MIGRATIONS: readonly string[] = [
   -- mount on its directory while containers use it.
   ALTER TABLE volumes ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
   `,
+  `
+  -- IPv6 beside IPv4 on a network with enable_ipv6; null on IPv4-only networks and leases.
+  ALTER TABLE networks ADD COLUMN subnet6 TEXT;      -- IPv6 CIDR, RFC 5952 text
+  ALTER TABLE networks ADD COLUMN gateway6 TEXT;     -- the bridge's own IPv6 address
+  ALTER TABLE networks ADD COLUMN ip_range6 TEXT;    -- dynamic IPv6 leases only from here
+  ALTER TABLE ip_leases ADD COLUMN ip6 TEXT;
+  CREATE UNIQUE INDEX ip_leases_by_ip6 ON ip_leases(network, ip6); -- NULLs never collide
+  -- Host settings the engine changed (net.ipv6.conf.all.forwarding) and their values
+  -- before, put back when no network of the engine needs them any more.
+  CREATE TABLE host_settings (
+    name TEXT PRIMARY KEY,
+    original TEXT NOT NULL,
+    changed_at TEXT NOT NULL
+  );
+  `,
 ];
