@@ -10,13 +10,19 @@ export function engineOptions(environment: Record<string, string>) {
   return {
     root: environment.TSCOMPOSE_ROOT || DEFAULT_ROOT,
     runRoot: environment.TSCOMPOSE_RUN_ROOT || DEFAULT_RUN_ROOT,
-    // TSCOMPOSE_SUBNET_POOL=10.90.0.0/16,10.91.0.0/16: where networks take their subnets.
-    subnetPool: environment.TSCOMPOSE_SUBNET_POOL
-      ? environment.TSCOMPOSE_SUBNET_POOL.split(',')
-          .map((cidr) => cidr.trim())
-          .filter(Boolean)
-      : undefined,
+    // TSCOMPOSE_SUBNET_POOL=10.90.0.0/16,10.91.0.0/16: where networks take their subnets,
+    // and TSCOMPOSE_SUBNET_POOL6=fd12:3456::/48 where IPv6 networks take theirs.
+    subnetPool: cidrList(environment.TSCOMPOSE_SUBNET_POOL),
+    subnetPool6: cidrList(environment.TSCOMPOSE_SUBNET_POOL6),
   };
+}
+
+function cidrList(text: string | undefined): string[] | undefined {
+  if (!text) return undefined;
+  return text
+    .split(',')
+    .map((cidr) => cidr.trim())
+    .filter(Boolean);
 }
 
 /** `--platform linux/arm64`, else `DOCKER_DEFAULT_PLATFORM`, else the host's (undefined). */

@@ -11,6 +11,8 @@ export interface EngineOptions {
   runRoot: string;
   /** Where networks without an `ipam` subnet take theirs: CIDRs split into /24s. */
   subnetPool?: string[];
+  /** …and IPv6 networks (`enable_ipv6`) theirs: CIDRs split into /64s. */
+  subnetPool6?: string[];
 }
 
 export const DEFAULT_ROOT = '/var/lib/tscompose';

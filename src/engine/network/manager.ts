@@ -83,7 +83,7 @@ export class NetworkManager {
     this.firewall = options.firewall ?? detectFirewall({ run: this.run });
     this.pools = {
       v4: poolSubnets(options.pool ?? engine.options.subnetPool ?? DEFAULT_POOL),
-      v6: poolEntries6(options.pool6 ?? configuredPool6(engine) ?? DEFAULT_POOL6),
+      v6: poolEntries6(options.pool6 ?? engine.options.subnetPool6 ?? DEFAULT_POOL6),
     };
     this.ipForward = options.ipForward ?? true;
   }
@@ -309,15 +309,6 @@ export class NetworkManager {
       data,
     });
   }
-}
-
-/**
- * TSCOMPOSE_SUBNET_POOL6, read by the CLI into the engine's options beside the IPv4 pool,
- * once those carry it; until then networks take the default IPv6 pool or `pool6`.
- */
-function configuredPool6(engine: Engine): string[] | undefined {
-  const options: { subnetPool?: string[]; subnetPool6?: string[] } = engine.options;
-  return options.subnetPool6;
 }
 
 function checkContainerId(id: string): string {
