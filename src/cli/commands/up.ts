@@ -77,6 +77,11 @@ export const upCommand: Command = {
           removeOrphans: Boolean(values['remove-orphans']),
           pull: pull as PullPolicy,
           timeoutMs: seconds(values.timeout, 'up --timeout'),
+        }).catch(async (error: unknown) => {
+          // What did start stays up under the keeper, which must be in place (its pid
+          // file written) before we return, so that a down right after finds it.
+          await keeperReady?.catch(() => undefined);
+          throw error;
         });
         if (values.detach) {
           await keeperReady;
