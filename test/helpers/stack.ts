@@ -91,7 +91,7 @@ export async function testStack(): Promise<TestStack> {
   };
 }
 
-/** The engine's bridges, namespaces and firewall rules on the host, one string each. */
+/** The engine's bridges, namespaces and firewall rules (IPv4 and IPv6) on the host, one string each. */
 export function networkState(): string[] {
   const run = (command: string, args: string[]) => {
     try {
@@ -110,11 +110,13 @@ export function networkState(): string[] {
     .map((line) => line.split(' ')[0]!)
     .filter((name) => name.startsWith('tsc-'))
     .map((name) => `netns ${name}`);
-  const rules = ['filter', 'nat'].flatMap((table) =>
-    run('iptables', ['-w', '-t', table, '-S'])
-      .split('\n')
-      .filter((line) => /tsc-|TSCOMPOSE/.test(line) && line.startsWith('-A'))
-      .map((line) => `rule ${table} ${line}`),
+  const rules = ['iptables', 'ip6tables'].flatMap((command) =>
+    ['filter', 'nat'].flatMap((table) =>
+      run(command, ['-w', '-t', table, '-S'])
+        .split('\n')
+        .filter((line) => /tsc-|TSCOMPOSE/.test(line) && line.startsWith('-A'))
+        .map((line) => `${command === 'iptables' ? 'rule' : 'rule6'} ${table} ${line}`),
+    ),
   );
   return [...links, ...namespaces, ...rules];
 }
