@@ -65,6 +65,15 @@ export async function ensureNetwork(
     }
     return found;
   }
+  if (network.enable_ipv4 === false) {
+    throw new UnsupportedError(
+      `network ${key} turns IPv4 off, and IPv6-only networks are not made yet`,
+      {
+        path: `networks.${key}.enable_ipv4`,
+        hint: 'drop enable_ipv4: false; every network has IPv4 for now',
+      },
+    );
+  }
   const { v4: ipam, v6 } = ipamByFamily(network);
   if (v6 && !network.enable_ipv6) {
     const given = v6.entry.subnet ? `subnet ${v6.entry.subnet}` : `gateway ${v6.entry.gateway}`;
