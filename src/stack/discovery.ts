@@ -14,6 +14,46 @@ export interface NameAddresses {
 /** Per network: lower-cased name → the addresses of every container that answers to it. */
 export type NameIndex = Map<string, Map<string, NameAddresses>>;
 
+/** A running container's addresses on its networks → the names of those networks. */
+export function clientNetworks(containers: ContainerRecord[]): Map<string, string[]> {
+  const byAddress = new Map<string, string[]>();
+  for (const container of containers) {
+    if (container.state !== 'running') continue;
+    const discovery = container.supervision?.discovery as Discovery | undefined;
+    const names = (discovery?.networks ?? []).map((network) => network.name);
+    for (const network of discovery?.networks ?? []) {
+      byAddress.set(network.ip, names);
+      if (network.ip6) byAddress.set(network.ip6, names);
+    }
+  }
+  return byAddress;
+}
+
+/**
+ * What a DNS query for `name` answers on `network`: the addresses on every network the
+ * asking container is on, as Docker's resolver answers, so that a container reaches a
+ * peer on its second network by name though its resolver is on its first. A client the
+ * index does not know (the host, another project) gets this network's names.
+ */
+export function lookupFor(
+  index: NameIndex,
+  clients: Map<string, string[]>,
+  network: string,
+  name: string,
+  client: string | undefined,
+): NameAddresses | undefined {
+  const networks = (client && clients.get(client)) || [network];
+  let found: NameAddresses | undefined;
+  for (const each of networks) {
+    const ips = index.get(each)?.get(name);
+    if (!ips) continue;
+    found ??= { ipv4: [], ipv6: [] };
+    for (const ip of ips.ipv4) if (!found.ipv4.includes(ip)) found.ipv4.push(ip);
+    for (const ip of ips.ipv6) if (!found.ipv6.includes(ip)) found.ipv6.push(ip);
+  }
+  return found;
+}
+
 /** The names each network's containers answer to, from what they were created with. */
 export function nameIndex(containers: ContainerRecord[]): NameIndex {
   const index: NameIndex = new Map();
@@ -69,6 +109,7 @@ export function hostsEntries(
  */
 export class StackDiscovery {
   private index: NameIndex = new Map();
+  private clients = new Map<string, string[]>();
   private readonly responders = new Map<string, Promise<DnsResponder | undefined>>();
 
   constructor(
@@ -83,7 +124,9 @@ export class StackDiscovery {
    * engine, since another project's may share a network (`external: true`) with them.
    */
   async sync(containers: ContainerRecord[]): Promise<void> {
-    this.index = nameIndex(this.manager.list());
+    const all = this.manager.list();
+    this.index = nameIndex(all);
+    this.clients = clientNetworks(all);
     const networks = new NetworkManager(this.engine);
     const wanted = new Set(this.index.keys());
     for (const record of networks.list(this.project)) {
@@ -119,10 +162,7 @@ export class StackDiscovery {
       return await DnsResponder.start({
         listen: { address: gateway, port: 53 },
         records: {
-          lookup: (name) => {
-            const ips = this.index.get(network)?.get(name);
-            return ips ? { ipv4: ips.ipv4, ipv6: ips.ipv6 } : undefined;
-          },
+          lookup: (name, client) => lookupFor(this.index, this.clients, network, name, client),
         },
         upstream: hostUpstreams(),
         log: this.log,

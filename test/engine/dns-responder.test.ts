@@ -197,6 +197,21 @@ test('answers A for a stack name with every replica, rotated between queries', a
   assert.equal(second.answers, ['10.0.0.3', '10.0.0.4', '10.0.0.2']);
 });
 
+test('the records are told who asks, over UDP and over TCP', async () => {
+  const clients: (string | undefined)[] = [];
+  const dns = await responder({
+    records: {
+      lookup: (name, client) => {
+        clients.push(client);
+        return STACK[name];
+      },
+    },
+  });
+  await ask(dns, query(3, 'db', RecordType.A));
+  await askTcp(dns.address.port, [query(4, 'db', RecordType.A)]);
+  assert.equal(clients, [LOCAL, LOCAL]);
+});
+
 test('matches names in any case and echoes the question as asked', async () => {
   const dns = await responder();
   const reply = await ask(dns, query(3, 'DB', RecordType.A));

@@ -11,11 +11,12 @@ import { asciiLower } from './wire.js';
 /** The stack's names: what the responder answers itself. */
 export interface DnsRecords {
   /**
-   * The addresses of `name`, given in lower case and without the trailing dot; undefined
+   * The addresses of `name` for the `client` that asks (when known), given in lower case
+   * and without the trailing dot; undefined
    * when the name is not the stack's (the query then goes to the host's resolvers). A name
    * with no address of a family answers that family with NOERROR and no records.
    */
-  lookup(name: string): { ipv4: string[]; ipv6: string[] } | undefined;
+  lookup(name: string, client?: string): { ipv4: string[]; ipv6: string[] } | undefined;
   /**
    * The names that own `address` (IPv4 dotted, IPv6 in RFC 5952 form: `fd00::2`), first
    * the one a PTR query answers; undefined forwards the query. Optional.
@@ -25,6 +26,11 @@ export interface DnsRecords {
 
 export interface LocalContext {
   records: DnsRecords;
+  /**
+   * The address the query came from, which `lookup` is told: a container on several
+   * networks resolves the names of all of them through the one resolver it has.
+   */
+  client?: string;
   /** Lower case, without leading or trailing dots. */
   searchDomains: readonly string[];
   ttl: number;
@@ -66,7 +72,7 @@ function findName(name: string, context: LocalContext) {
     if (name.endsWith(`.${domain}`)) names.push(name.slice(0, -(domain.length + 1)));
   }
   for (const candidate of names) {
-    const entry = context.records.lookup(candidate);
+    const entry = context.records.lookup(candidate, context.client);
     if (entry) return { candidate, entry };
   }
   return undefined;

@@ -133,7 +133,7 @@ export class DnsResponder {
   private onDatagram(message: Buffer, address: string, port: number): void {
     const key = `${address}#${port}#${message.length >= 2 ? message.readUInt16BE(0) : ''}`;
     if (this.forwarding.has(key)) return;
-    void this.answer(message, 'udp', () => this.forwarding.add(key))
+    void this.answer(message, 'udp', address, () => this.forwarding.add(key))
       .then((reply) => {
         if (!reply || this.closing) return;
         this.udp.send(reply, port, address, (error) => {
@@ -150,7 +150,8 @@ export class DnsResponder {
     }
     this.connections.add(socket);
     socket.on('close', () => this.connections.delete(socket));
-    serveTcpClient(socket, (message) => this.answer(message, 'tcp'), {
+    const client = socket.remoteAddress?.replace(/^::ffff:/, '');
+    serveTcpClient(socket, (message) => this.answer(message, 'tcp', client), {
       idleMs: TCP_IDLE_MS,
       maxPipelined: TCP_MAX_PIPELINED,
     });
@@ -160,6 +161,7 @@ export class DnsResponder {
   private async answer(
     message: Buffer,
     transport: Transport,
+    client: string | undefined,
     onForward?: () => void,
   ): Promise<Buffer | undefined> {
     let query: DnsQuery;
@@ -172,7 +174,7 @@ export class DnsResponder {
     const maxSize = transport === 'udp' ? udpLimit(query) : undefined;
 
     try {
-      const local = answerLocally(query, this.context);
+      const local = answerLocally(query, { ...this.context, client });
       if (local) return encodeResponse(query, local, { maxSize });
     } catch (error) {
       // A bad address from the records is the caller's bug; the client still gets an answer.
