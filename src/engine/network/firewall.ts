@@ -1,5 +1,6 @@
 import { UnsupportedError } from '../../errors.js';
 import { hostCommands, succeeds, type CommandRunner } from './commands.js';
+import { FIREWALL_LOCK, withHostLock } from './host-lock.js';
 import { IptablesFirewall } from './iptables.js';
 import { NftFirewall } from './nft.js';
 import type { Firewall } from './chains.js';
@@ -8,16 +9,21 @@ export { CHAINS, noFirewall, type Firewall } from './chains.js';
 
 /**
  * The host's packet filter, found on first use: `iptables` (whichever backend it is, as
- * Docker uses it, or the other one where only that one holds rules), else `nft`.
+ * Docker uses it, or the other one where only that one holds rules), else `nft`. Each
+ * change holds the host's firewall lock, which every engine on the host shares.
  */
-export function detectFirewall(options: { run?: CommandRunner } = {}): Firewall {
+export function detectFirewall(options: { run?: CommandRunner; lockFile?: string } = {}): Firewall {
   const run = options.run ?? hostCommands();
+  const lockFile = options.lockFile ?? FIREWALL_LOCK;
   let chosen: Promise<Firewall> | undefined;
   const backend = () => (chosen ??= chooseFirewall(run));
   return {
-    allowBridge: async (bridge, subnet, internal, subnet6) =>
-      (await backend()).allowBridge(bridge, subnet, internal, subnet6),
-    removeBridge: async (bridge, ipv6) => (await backend()).removeBridge(bridge, ipv6),
+    allowBridge: (bridge, subnet, internal, subnet6) =>
+      withHostLock(lockFile, async () =>
+        (await backend()).allowBridge(bridge, subnet, internal, subnet6),
+      ),
+    removeBridge: (bridge, ipv6) =>
+      withHostLock(lockFile, async () => (await backend()).removeBridge(bridge, ipv6)),
   };
 }
 
