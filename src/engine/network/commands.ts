@@ -2,8 +2,11 @@ import { spawn } from 'node:child_process';
 import { RuntimeError } from '../../errors.js';
 import { exitOf, missingTool } from '../snapshot/tools.js';
 
-/** Runs a host tool and returns its stdout; a non-zero exit throws a `CommandError`. */
-export type CommandRunner = (command: string, args: string[]) => Promise<string>;
+/**
+ * Runs a host tool and returns its stdout; a non-zero exit throws a `CommandError`. `input`
+ * is written to its stdin (`ip -batch -`), which is closed otherwise.
+ */
+export type CommandRunner = (command: string, args: string[], input?: string) => Promise<string>;
 
 /** A tool that ran and failed: its exit code and stderr, for callers that expect some failures. */
 export class CommandError extends RuntimeError {
@@ -42,13 +45,17 @@ const PACKAGES: Record<string, string> = {
  * namespaces the manager creates would vanish with the command.
  */
 export function hostCommands(prefix: readonly string[] = []): CommandRunner {
-  return async (command, args) => {
+  return async (command, args, input) => {
     const [file, ...rest] = [...prefix, command, ...args] as [string, ...string[]];
-    const child = spawn(file, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, rest, {
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    child.stdin?.on('error', () => undefined); // a tool that exits early: its exit says why
+    child.stdin?.end(input);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => {
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => {
       if (stderr.length < 4096) stderr += text;
     });
     const { error, code } = await exitOf(child);

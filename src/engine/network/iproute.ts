@@ -42,11 +42,26 @@ export class IpRoute {
     return this.exec('ip', args);
   }
 
+  /**
+   * Several `ip` commands in one process (`ip -batch -`), in order; the first that fails
+   * fails the batch, naming its line.
+   */
+  batch(commands: string[][]): Promise<string> {
+    if (commands.some((words) => words.some((word) => /[\s"'\\#]/.test(word)))) {
+      throw new Error(`ip -batch cannot carry these words: ${JSON.stringify(commands)}`);
+    }
+    return this.exec(
+      'ip',
+      ['-batch', '-'],
+      `${commands.map((words) => words.join(' ')).join('\n')}\n`,
+    );
+  }
+
   /** Any tool, in the same namespace (`sysctl` reads and writes that namespace's settings). */
-  exec(command: string, args: string[]): Promise<string> {
+  exec(command: string, args: string[], input?: string): Promise<string> {
     return this.netns === undefined
-      ? this.run(command, args)
-      : this.run('nsenter', [`--net=${this.netns}`, command, ...args]);
+      ? this.run(command, args, input)
+      : this.run('nsenter', [`--net=${this.netns}`, command, ...args], input);
   }
 
   async links(): Promise<Link[]> {

@@ -1,4 +1,5 @@
 import { ConflictError } from '../../errors.js';
+import { CommandError } from './commands.js';
 import { ALIAS_PREFIX } from './names.js';
 import type { IpRoute } from './iproute.js';
 import type { NetworkRecord } from './records.js';
@@ -93,34 +94,51 @@ export interface Veth {
 /**
  * A veth pair whose one end is on the bridge and the other, made inside the container's
  * namespace directly (no rename, no clash with the host's names), carries the address.
- * Running it again converges: a half-made pair is made again.
+ * Running it again converges: a half-made pair is made again. `insideLinks`, when the
+ * caller has listed the namespace's links already, saves listing them again. The inside
+ * is set up in one `ip -batch`: a process or two per container rather than seven.
  */
-export async function plugVeth(host: IpRoute, veth: Veth): Promise<void> {
+export async function plugVeth(host: IpRoute, veth: Veth, insideLinks?: string[]): Promise<void> {
   const inside = host.inNamespace(veth.netns);
-  const hostEnd = await host.link(veth.hostIfname);
-  const innerEnd = await inside.link(veth.ifname);
-  if (hostEnd && !innerEnd) await host.ip(['link', 'del', 'dev', veth.hostIfname]);
-  if (!hostEnd || !innerEnd) {
-    const mtu = veth.mtu === undefined ? [] : ['mtu', String(veth.mtu)];
-    await host.ip([
-      'link', 'add', veth.hostIfname, ...mtu, 'type', 'veth',
-      'peer', 'name', veth.ifname, ...mtu, 'address', veth.mac, 'netns', veth.netns,
-    ]); // prettier-ignore
+  const innerEnd = insideLinks
+    ? insideLinks.includes(veth.ifname)
+    : (await inside.link(veth.ifname)) !== undefined;
+  if (!innerEnd) await addPair(host, veth);
+  await host.ip([
+    'link', 'set', 'dev', veth.hostIfname, 'alias', veth.alias, 'master', veth.bridge, 'up',
+  ]); // prettier-ignore
+  const commands = [
+    ['addr', 'replace', veth.address, 'dev', veth.ifname],
+    ['link', 'set', 'dev', veth.ifname, 'up'],
+  ];
+  if (veth.defaultRoute) {
+    commands.push(['route', 'replace', 'default', 'via', veth.gateway, 'dev', veth.ifname]);
   }
-  await host.ip(['link', 'set', 'dev', veth.hostIfname, 'alias', veth.alias]);
-  await host.ip(['link', 'set', 'dev', veth.hostIfname, 'master', veth.bridge, 'up']);
-  await inside.ip(['addr', 'replace', veth.address, 'dev', veth.ifname]);
+  await inside.batch(commands);
   if (veth.address6 !== undefined) {
     await enableIpv6(inside, veth.ifname);
     await inside.ip(['-6', 'addr', 'replace', veth.address6, 'dev', veth.ifname, 'nodad']);
-  }
-  await inside.ip(['link', 'set', 'dev', veth.ifname, 'up']);
-  if (veth.defaultRoute) {
-    await inside.ip(['route', 'replace', 'default', 'via', veth.gateway, 'dev', veth.ifname]);
-    if (veth.gateway6 !== undefined) {
+    if (veth.defaultRoute && veth.gateway6 !== undefined) {
       const via = ['default', 'via', veth.gateway6, 'dev', veth.ifname];
       await inside.ip(['-6', 'route', 'replace', ...via]);
     }
+  }
+}
+
+/** The pair, made at once; a host end left by a half-made earlier one is deleted first. */
+async function addPair(host: IpRoute, veth: Veth): Promise<void> {
+  const mtu = veth.mtu === undefined ? [] : ['mtu', String(veth.mtu)];
+  const add = () =>
+    host.ip([
+      'link', 'add', veth.hostIfname, ...mtu, 'type', 'veth',
+      'peer', 'name', veth.ifname, ...mtu, 'address', veth.mac, 'netns', veth.netns,
+    ]); // prettier-ignore
+  try {
+    await add();
+  } catch (error) {
+    if (!(error instanceof CommandError) || !(await host.link(veth.hostIfname))) throw error;
+    await host.ip(['link', 'del', 'dev', veth.hostIfname]);
+    await add();
   }
 }
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { ConflictError, InvalidError, NotFoundError } from '../../errors.js';
 import type { Engine } from '../engine.js';
 import { recordEvent } from '../state/events.js';
@@ -222,34 +223,40 @@ export class NetworkManager {
     const record = this.table.find(network);
     if (!record) throw new NotFoundError(`network "${network}" not found`);
     const name = netnsName(containerId);
-    if (!(await this.namespaces.exists(name))) {
+    const netns = this.namespaces.path(name);
+    const inside = this.ip.inNamespace(netns);
+    // Listing its links is also the check that the namespace is there (nsenter fails).
+    const listed = existsSync(netns) ? await inside.links().catch(() => undefined) : undefined;
+    if (!listed) {
       throw new NotFoundError(`container ${containerId.slice(0, 12)} has no network namespace`, {
         hint: 'create it first (createNamespace)',
       });
     }
-    const netns = this.namespaces.path(name);
-    const inside = this.ip.inNamespace(netns);
-    const present = (await inside.links()).map((link) => link.ifname);
+    const present = listed.map((link) => link.ifname);
     const { lease, created } = leaseAddress(this.table, record, containerId, options, present);
     const defaultRoute =
       options.defaultRoute ??
       (!record.internal && !(await inside.routes()).some((route) => route.dst === 'default'));
     const v6 = lease.ip6 !== undefined && record.subnet6 !== undefined;
     try {
-      await plugVeth(this.ip, {
-        bridge: record.bridge,
-        hostIfname: lease.hostIfname,
-        alias: linkAlias(record.project, `${record.name}:${containerId.slice(0, 12)}`),
-        netns,
-        ifname: lease.ifname,
-        mac: lease.mac,
-        address: `${lease.ip}/${record.subnet.split('/')[1]!}`,
-        gateway: record.gateway,
-        address6: v6 ? `${lease.ip6}/${record.subnet6!.split('/')[1]!}` : undefined,
-        gateway6: v6 ? record.gateway6 : undefined,
-        mtu: record.mtu,
-        defaultRoute,
-      });
+      await plugVeth(
+        this.ip,
+        {
+          bridge: record.bridge,
+          hostIfname: lease.hostIfname,
+          alias: linkAlias(record.project, `${record.name}:${containerId.slice(0, 12)}`),
+          netns,
+          ifname: lease.ifname,
+          mac: lease.mac,
+          address: `${lease.ip}/${record.subnet.split('/')[1]!}`,
+          gateway: record.gateway,
+          address6: v6 ? `${lease.ip6}/${record.subnet6!.split('/')[1]!}` : undefined,
+          gateway6: v6 ? record.gateway6 : undefined,
+          mtu: record.mtu,
+          defaultRoute,
+        },
+        present,
+      );
     } catch (err) {
       if (created) {
         await unplugVeth(this.ip, lease.hostIfname).catch(() => undefined);
