@@ -61,6 +61,11 @@ whenMet(test, requirement, () => {
     assert.is(byLink.stdout, 'pong\n', byLink.stderr);
     const dns = await sh(t, 'web', 'nslookup api');
     assert.match(dns.stdout, /Address: 10\.\d+\.\d+\.\d+/, dns.stdout + dns.stderr);
+    // web's resolver is on back, its first network; outsider is on front only.
+    const second = await sh(t, 'web', 'nslookup outsider');
+    assert.match(second.stdout, /Name:\s+outsider\s+Address: 10\./, second.stdout + second.stderr);
+    const notMine = await sh(t, 'outsider', 'nslookup api');
+    assert.not.match(notMine.stdout, /Name:\s+api/, 'outsider is not on back');
 
     const across = await sh(t, 'outsider', 'wget -q -O - http://api:8080/ping');
     assert.is.not(across.code, 0, 'api is not on front: outsider cannot resolve or reach it');
