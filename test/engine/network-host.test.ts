@@ -176,6 +176,18 @@ whenMet(test, requirement, () => {
     });
   }
 
+  test('nft: the table goes with the last bridge, and stays while another is there', async () => {
+    const nft = new NftFirewall(host.run);
+    const tables = () => host.sh('nft', 'list', 'tables');
+    await nft.allowBridge('tsc-nfta', '10.213.90.0/24', false);
+    await nft.allowBridge('tsc-nftb', '10.213.91.0/24', true);
+    assert.match(tables(), /table ip tscompose/);
+    await nft.removeBridge('tsc-nfta');
+    assert.match(tables(), /table ip tscompose/, 'tsc-nftb still has its rules');
+    await nft.removeBridge('tsc-nftb');
+    assert.not.match(tables(), /tscompose/, 'nothing of the engine is left');
+  });
+
   test('an internal network gets no NAT rule and no default route', async () => {
     const m = manager();
     const open = await m.ensure(spec('open'));

@@ -70,7 +70,29 @@ export class NftFirewall implements Firewall {
 
   async removeBridge(bridge: string, ipv6 = false): Promise<void> {
     await this.delete('ip', await this.handlesOf(bridge));
-    if (ipv6) await this.delete('ip6', await this.handlesOf(bridge, 'ip6'));
+    await this.teardownIfEmpty('ip');
+    if (ipv6) {
+      await this.delete('ip6', await this.handlesOf(bridge, 'ip6'));
+      await this.teardownIfEmpty('ip6');
+    }
+  }
+
+  /**
+   * With no bridge's rules left, the table goes, so that a host the engine no longer uses
+   * has none of its rules left, as with iptables. (The caller holds the host's firewall
+   * lock: no other engine adds a rule in between.)
+   */
+  private async teardownIfEmpty(family: NftFamily): Promise<void> {
+    let listing: Listing;
+    try {
+      listing = JSON.parse(
+        await this.run('nft', ['-j', 'list', 'table', family, NFT_TABLE]),
+      ) as Listing;
+    } catch {
+      return; // no table
+    }
+    if ((listing.nftables ?? []).some((item) => item.rule !== undefined)) return;
+    await this.run('nft', ['delete', 'table', family, NFT_TABLE]);
   }
 
   private async allowIn(family: NftFamily, bridge: string, subnet: string, internal: boolean) {
