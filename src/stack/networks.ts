@@ -1,5 +1,11 @@
 import { InvalidError, NotFoundError, TsComposeError, UnsupportedError } from '../errors.js';
-import { NetworkManager, isIpv6Text, type NetworkRecord } from '../engine/network/index.js';
+import {
+  BRIDGE_NAME_OPTION,
+  MTU_OPTION,
+  NetworkManager,
+  isIpv6Text,
+  type NetworkRecord,
+} from '../engine/network/index.js';
 import type { NetworkMode } from '../engine/runtime/types.js';
 import type { Network, Project, Service, ServiceNetwork } from '../planner/model.js';
 import type { StackDeps } from './events.js';
@@ -230,6 +236,21 @@ function linksOf(service: Service): Discovery['links'] {
 
 const ensuring = new WeakMap<StackDeps, Map<string, Promise<NetworkRecord>>>();
 
+/** The bridge driver's options the engine applies; `up` warns about the others. */
+const APPLIED_DRIVER_OPTS = new Set([BRIDGE_NAME_OPTION, MTU_OPTION]);
+
+/** What `up` says of a network's `driver_opts` it does not apply; undefined if none. */
+export function ignoredDriverOpts(project: Project, key: string): string | undefined {
+  const network = project.networks[key];
+  if (!network || network.external) return undefined;
+  const ignored = Object.keys(network.driver_opts ?? {}).filter(
+    (option) => !APPLIED_DRIVER_OPTS.has(option),
+  );
+  if (ignored.length === 0) return undefined;
+  const verb = ignored.length === 1 ? 'is' : 'are';
+  return `networks.${key}.driver_opts: ${ignored.join(', ')} ${verb} not applied (tscompose applies ${[...APPLIED_DRIVER_OPTS].join(' and ')})`;
+}
+
 /** Services created in parallel share one network: it is made once per command. */
 function ensureOnce(
   deps: StackDeps,
@@ -242,6 +263,8 @@ function ensureOnce(
   ensuring.set(deps, made);
   let promise = made.get(key);
   if (!promise) {
+    const ignored = ignoredDriverOpts(project, key);
+    if (ignored) deps.onEvent({ kind: 'warning', message: ignored });
     promise = ensureNetwork(networks, project, key, `services.${service}.networks.${key}`);
     made.set(key, promise);
     promise.catch(() => made.delete(key));

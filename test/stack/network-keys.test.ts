@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { NetworkManager } from '../../src/engine/network/index.js';
 import { loadProject } from '../../src/planner/loader.js';
-import { ensureNetwork } from '../../src/stack/networks.js';
+import { ensureNetwork, ignoredDriverOpts } from '../../src/stack/networks.js';
 
 /** A manager that fails the test if it is asked for anything. */
 const untouched = new Proxy(
@@ -50,6 +50,31 @@ test('an IPv6 subnet without enable_ipv6 is refused, naming the ipam entry', asy
   assert.ok(error, 'refused');
   assert.match(error!.message, 'IPv6 subnet fd00:1:2::/64 is given');
   assert.is(error!.path, 'networks.plain.ipam.config[0]');
+});
+
+test('driver_opts up does not apply are named; the bridge name and MTU are applied', () => {
+  const p = project(
+    [
+      'services:',
+      '  app:',
+      '    image: busybox',
+      '    networks: [tuned, plain]',
+      'networks:',
+      '  tuned:',
+      '    driver_opts:',
+      '      com.docker.network.bridge.name: br-tuned',
+      '      com.docker.network.driver.mtu: "1400"',
+      '      com.docker.network.bridge.enable_icc: "false"',
+      '  plain:',
+      '    driver_opts: { com.docker.network.driver.mtu: "1400" }',
+      '',
+    ].join('\n'),
+  );
+  assert.is(
+    ignoredDriverOpts(p, 'tuned'),
+    'networks.tuned.driver_opts: com.docker.network.bridge.enable_icc is not applied (tscompose applies com.docker.network.bridge.name and com.docker.network.driver.mtu)',
+  );
+  assert.is(ignoredDriverOpts(p, 'plain'), undefined);
 });
 
 test.run();

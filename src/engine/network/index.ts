@@ -11,4 +11,11 @@ export { DEFAULT_POOL } from './pool.js';
 export { DEFAULT_POOL6 } from './pool6.js';
 export { isIpv6Text } from './cidr6.js';
 export { DEFAULT_NETNS_DIR } from './namespaces.js';
-export { bridgeName, netnsName, vethName, ALIAS_PREFIX } from './names.js';
+export {
+  bridgeName,
+  netnsName,
+  vethName,
+  ALIAS_PREFIX,
+  BRIDGE_NAME_OPTION,
+  MTU_OPTION,
+} from './names.js';
