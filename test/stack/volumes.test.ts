@@ -170,4 +170,36 @@ whenMet(test, containersRequirement, () => {
   });
 });
 
+whenMet(test, containersRequirement, () => {
+  test('volume create makes the volume an external: true one needs; down -v keeps it', async () => {
+    const t = await stack(
+      [
+        'services:',
+        '  app:',
+        '    image: busybox',
+        '    command: ["sh", "-c", "echo kept > /shared/file; exec sleep 1000"]',
+        '    volumes: ["shared:/shared"]',
+        'volumes:',
+        '  shared:',
+        '    external: true',
+        '    name: made-by-hand',
+        '',
+      ].join('\n'),
+    );
+    const missing = await t.cli(['up', '-d']);
+    assert.is(missing.code, 4, missing.stderr);
+    assert.match(missing.stderr, 'external volume "made-by-hand" not found');
+    assert.is(await t.ok(['volume', 'create', '-l', 'team=web', 'made-by-hand']), 'made-by-hand\n');
+    const bad = await t.cli(['volume', 'create', '-o', 'size=1m', 'other']);
+    assert.is(bad.code, 2);
+    assert.match(bad.stderr, 'the local driver has no option "size"');
+    await t.ok(['up', '-d']);
+    await t.ok(['down', '-v', '-t', '0']);
+    const [volume] = JSON.parse(await t.ok(['volume', 'inspect', 'made-by-hand']));
+    assert.equal(volume.Labels, { team: 'web' });
+    assert.is(readFileSync(path.join(volume.Mountpoint, 'file'), 'utf8'), 'kept\n');
+    await t.ok(['volume', 'rm', 'made-by-hand']);
+  });
+});
+
 test.run();
