@@ -71,7 +71,8 @@ export async function execProbe(
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
 
     let timedOut = false;
-    const stop = () => void killProbe(pidFile, () => child.kill('SIGKILL'));
+    const running = () => child.exitCode === null && child.signalCode === null;
+    const stop = () => void killProbe(pidFile, running, () => child.kill('SIGKILL'));
     const timer =
       options.timeoutMs === undefined
         ? undefined
@@ -121,10 +122,19 @@ async function containerProcess(bundle: string): Promise<OciProcess> {
   return parseOciProcess(await readFile(path.join(bundle, 'config.json'), 'utf8'));
 }
 
-/** Kills the probe by its pid once the runtime has written it; the runtime if it never does. */
-async function killProbe(pidFile: string, killRuntime: () => void): Promise<void> {
+/**
+ * Kills the probe by its pid once the runtime has written it; the runtime if it never does.
+ * Nothing is left to kill once the runtime has exited: the wait ends there (a probe that
+ * ended as it was aborted must not hold the process up for PID_WAIT_MS).
+ */
+async function killProbe(
+  pidFile: string,
+  running: () => boolean,
+  killRuntime: () => void,
+): Promise<void> {
   const deadline = Date.now() + PID_WAIT_MS;
   for (;;) {
+    if (!running()) return;
     const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
     if (Number.isInteger(pid) && pid > 1) {
       try {
