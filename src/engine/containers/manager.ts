@@ -537,14 +537,14 @@ export class ContainerManager {
       extra.length > 0
         ? [...parseOciProcess(readFileSync(paths.config, 'utf8')).env, ...extra]
         : undefined;
-    const process = {
+    const wanted = {
       args,
       env,
       cwd: options.cwd,
       user: options.user ? this.userIn(paths.rootfs, options.user) : undefined,
       privileged: options.privileged,
     };
-    return this.runtime.exec(id, process, {
+    return this.runtime.exec(id, wanted, {
       timeoutMs: options.timeoutMs,
       signal: options.signal,
     });
