@@ -2,12 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadProject } from '../../src/planner/loader.js';
-import {
-  anonymousVolume,
-  checkLocalDriver,
-  translateService,
-  type Peers,
-} from '../../src/stack/translate.js';
+import { anonymousVolume, checkLocalDriver } from '../../src/stack/mounts.js';
+import { translateService, type Peers } from '../../src/stack/translate.js';
 
 const ID = 'a'.repeat(64);
 const noPeers: Peers = {
