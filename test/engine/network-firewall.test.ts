@@ -224,7 +224,9 @@ test('nft: rules go into the tscompose table; removal deletes by handle, that br
   const run: CommandRunner = async (command, args) => {
     calls.push([command, ...args].join(' '));
     if (args[0] === '-j') {
-      return args[5] === 'TSCOMPOSE-FORWARD' ? JSON.stringify(listing) : '{"nftables":[]}';
+      // The whole table (`list table`) still holds the other bridge's rule: it stays.
+      const whole = args[2] === 'table' || args[5] === 'TSCOMPOSE-FORWARD';
+      return whole ? JSON.stringify(listing) : '{"nftables":[]}';
     }
     return '';
   };
