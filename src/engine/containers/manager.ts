@@ -1,16 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { ConflictError, RuntimeError, TsComposeError } from '../../errors.js';
 import {
   cgroupExists,
@@ -30,24 +19,18 @@ import type { ImageConfig } from '../image/types.js';
 import { chooseRuntime, findConmon } from '../runtime/choose.js';
 import { launchContainer } from '../runtime/conmon.js';
 import { isAlive, readExit, waitForExit } from '../runtime/exit.js';
-import { execSpec } from '../runtime/runc-exec.js';
 import { OciRuntime } from '../runtime/runc.js';
 import { parseSignal, signalDisposition } from '../runtime/signals.js';
-import {
-  buildOciSpec,
-  ociConfigJson,
-  ociProcessJson,
-  parseOciProcess,
-} from '../runtime/spec/index.js';
-import { readUserDatabase, resolveUser } from '../runtime/spec/user.js';
-import { createError } from '../runtime/create-error.js';
-import { LogWriter } from '../runtime/logs.js';
-import type { ContainerSpec, Mount } from '../runtime/types.js';
+import { buildOciSpec, ociConfigJson } from '../runtime/spec/index.js';
+import { attachedRun, type AttachedRun } from './attach.js';
+export type { AttachedRun } from './attach.js';
+import { execProcess, requireRunning, writeExecFile, type ExecWanted } from './exec.js';
+import { givenFileMounts, writeGivenFiles, type GivenFile } from './given-files.js';
+export type { GivenFile } from './given-files.js';
+import { readyVolumes, releaseVolumes } from './volumes.js';
+import type { ContainerSpec } from '../runtime/types.js';
 import { isMounted, mountOverlay, unmount } from '../snapshot/overlay.js';
-import { resolveInRoot } from '../snapshot/safe-path.js';
 import { Snapshotter } from '../snapshot/snapshotter.js';
-import { runTool } from '../snapshot/tools.js';
-import { VolumeStore } from '../volumes/store.js';
 import { recordEvent } from '../state/events.js';
 import { now } from '../state/db.js';
 import { writeFileAtomic } from '../store/atomic.js';
@@ -82,30 +65,6 @@ export interface CreateOptions extends NewContainer {
    * read-only at `target`. Their content is not kept in the database.
    */
   files?: GivenFile[];
-}
-
-/** A container the caller runs in front of itself: see `ContainerManager.attach`. */
-export interface AttachedRun {
-  command: string;
-  args: string[];
-  /** Where captured output goes, so that `logs` has it as for any container. */
-  log: LogWriter;
-  /**
-   * Whether a chunk of the runtime's stderr is its own last word about a start that
-   * failed (which `finished` turns into an error), rather than the container's output.
-   */
-  isRuntimeFailure(chunk: Buffer): boolean;
-  started(runtimePid: number): void;
-  finished(exitCode: number): Promise<ContainerRecord>;
-}
-
-export interface GivenFile {
-  target: string;
-  content: string;
-  /** 0o444 when absent. */
-  mode?: number;
-  uid?: number;
-  gid?: number;
 }
 
 const DEFAULT_GRACE_MS = 10_000;
@@ -153,32 +112,16 @@ export class ContainerManager {
   async create(input: CreateOptions): Promise<ContainerRecord> {
     if (!this.images.get(input.spec.image)) this.missingImage(input.spec);
     const paths = this.pathsOf(input.spec.id);
-    const given = (input.files ?? []).map((file, i) => ({
-      ...file,
-      source: path.join(paths.files, String(i)),
-    }));
+    const given = input.files ?? [];
     const spec: ContainerSpec = {
       ...input.spec,
-      mounts: [
-        ...input.spec.mounts,
-        ...given.map(({ source, target }) => ({
-          kind: 'bind' as const,
-          source,
-          target,
-          readOnly: true,
-        })),
-      ],
+      mounts: [...input.spec.mounts, ...givenFileMounts(paths.files, given)],
     };
     const record = this.records.insert({ ...input, spec });
     try {
       for (const dir of [paths.upper, paths.work, paths.persist])
         mkdirSync(dir, { recursive: true });
-      if (given.length > 0) mkdirSync(paths.files, { mode: 0o700 });
-      for (const file of given) {
-        writeFileSync(file.source, file.content, { mode: 0o600 });
-        chownSync(file.source, file.uid ?? 0, file.gid ?? 0);
-        chmodSync(file.source, file.mode ?? 0o444);
-      }
+      writeGivenFiles(paths.files, given);
       writeEtcFiles(paths, {
         ...input.etc,
         hostname: spec.network.kind === 'host' && !spec.hostname ? hostName() : spec.hostname!,
@@ -250,47 +193,11 @@ export class ContainerManager {
       await this.failedStart(record, paths, error);
       throw error;
     }
-    rmSync(paths.pidFile, { force: true });
-    rmSync(paths.attachLog, { force: true });
-    const runtime = this.runtime;
-    return {
-      command: runtime.binary.path,
-      args: [
-        '--root',
-        paths.runtimeRoot,
-        '--log',
-        paths.attachLog,
-        'run',
-        '--bundle',
-        paths.bundle,
-        '--pid-file',
-        paths.pidFile,
-        id,
-      ],
-      log: new LogWriter(paths.log),
-      isRuntimeFailure: (chunk) =>
-        !existsSync(paths.pidFile) &&
-        chunk.toString().startsWith(`${runtime.binary.name} run failed:`),
-      started: (runtimePid) => {
-        const running = this.markRunning(record, null, runtimePid);
-        this.event(running, 'start');
-        void this.notePid(id, paths.pidFile);
-      },
-      finished: async (exitCode) => {
-        const neverRan = this.records.get(id).pid === null && !existsSync(paths.pidFile);
-        const said = existsSync(paths.attachLog) ? readFileSync(paths.attachLog, 'utf8') : '';
-        rmSync(paths.attachLog, { force: true });
-        if (neverRan && said.trim() !== '') {
-          // The runtime could not start the process: its words, as a create error.
-          const error = createError(id, said);
-          writeFileAtomic(path.join(paths.exitDir, id), String(error.exitCode ?? 128));
-          await this.finish(id);
-          throw error;
-        }
-        writeFileAtomic(path.join(paths.exitDir, id), String(exitCode));
-        return this.finish(id);
-      },
-    };
+    return attachedRun(id, this.runtime.binary, paths, {
+      running: (runtimePid) => this.event(this.markRunning(record, null, runtimePid), 'start'),
+      pid: (pid) => void this.records.transition(id, ['running'], { pid }),
+      finish: () => this.finish(id),
+    });
   }
 
   /**
@@ -307,7 +214,7 @@ export class ContainerManager {
     if (existsSync(path.join(paths.runtimeRoot, id)))
       await this.runtime.delete(id, { force: true });
     const imageConfig = await this.mountRoot(record, paths);
-    await this.copyUpVolumes(record, paths);
+    await readyVolumes(this.engine, record, paths.rootfs);
     const spec: ContainerSpec = {
       ...record.spec,
       tty: options.tty,
@@ -361,18 +268,6 @@ export class ContainerManager {
       startedAt: now(),
       finishedAt: null,
     });
-  }
-
-  /** The container's own pid, once the runtime of an attached run has written it. */
-  private async notePid(id: string, pidFile: string): Promise<void> {
-    for (let i = 0; i < 100; i++) {
-      const pid = Number(existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '');
-      if (Number.isInteger(pid) && pid > 0) {
-        this.records.transition(id, ['running'], { pid });
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
   }
 
   /**
@@ -456,17 +351,8 @@ export class ContainerManager {
     rmSync(paths.bundle, { recursive: true, force: true });
     rmSync(paths.dir, { recursive: true, force: true });
     this.records.delete(id);
-    this.releaseVolumes(record);
+    releaseVolumes(this.engine, record, this.records.all());
     this.event(record, 'destroy');
-  }
-
-  /** The backing mounts of the container's volumes that no other container uses now. */
-  private releaseVolumes(record: ContainerRecord): void {
-    const names = volumeNames(record.spec.mounts);
-    if (names.length === 0) return;
-    const used = new Set(this.records.all().flatMap((other) => volumeNames(other.spec.mounts)));
-    const volumes = new VolumeStore(this.engine);
-    for (const name of names) if (!used.has(name)) volumes.release(name);
   }
 
   /**
@@ -513,40 +399,13 @@ export class ContainerManager {
   async exec(
     id: string,
     args: string[],
-    options: {
-      timeoutMs?: number;
-      signal?: AbortSignal;
-      /** `name|uid[:group|gid]`, resolved in the container's own /etc/passwd and /etc/group. */
-      user?: string;
-      cwd?: string;
-      /** Laid over the container's own environment. */
-      env?: Record<string, string>;
-      privileged?: boolean;
-    } = {},
+    options: ExecWanted & { timeoutMs?: number; signal?: AbortSignal } = {},
   ) {
-    const record = this.refresh(id);
-    if (record.state !== 'running') {
-      throw new ConflictError(`container ${record.name} is not running`, {
-        hint: 'start it first: tscompose start',
-      });
-    }
-    // The runtime gives the probe the container's own env, cwd and user, unless told.
-    const paths = this.pathsOf(id);
-    const extra = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`);
-    const env =
-      extra.length > 0
-        ? [...parseOciProcess(readFileSync(paths.config, 'utf8')).env, ...extra]
-        : undefined;
-    const wanted = {
-      args,
-      env,
-      cwd: options.cwd,
-      user: options.user ? this.userIn(paths.rootfs, options.user) : undefined,
-      privileged: options.privileged,
-    };
-    return this.runtime.exec(id, wanted, {
-      timeoutMs: options.timeoutMs,
-      signal: options.signal,
+    requireRunning(this.refresh(id));
+    const { timeoutMs, signal, ...wanted } = options;
+    return this.runtime.exec(id, execProcess(this.pathsOf(id), args, wanted), {
+      timeoutMs,
+      signal,
     });
   }
 
@@ -557,46 +416,19 @@ export class ContainerManager {
   execCommandLine(
     id: string,
     args: string[],
-    options: {
-      tty: boolean;
-      /** `name|uid[:group|gid]`, resolved in the container's own /etc/passwd and /etc/group. */
-      user?: string;
-      cwd?: string;
-      env?: Record<string, string>;
-    },
+    options: Omit<ExecWanted, 'privileged'> & { tty: boolean },
   ): { command: string; args: string[]; done: () => void } {
-    const record = this.refresh(id);
-    if (record.state !== 'running') {
-      throw new ConflictError(`container ${record.name} is not running`, {
-        hint: 'start it first: tscompose start',
-      });
-    }
+    requireRunning(this.refresh(id));
+    const { tty, ...wanted } = options;
     const paths = this.pathsOf(id);
-    const main = parseOciProcess(readFileSync(paths.config, 'utf8'));
-    const extra = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`);
-    const file = `${paths.bundle}/exec-${randomBytes(6).toString('hex')}.json`;
-    const processSpec = {
-      ...execSpec(main, {
-        args,
-        env: extra.length > 0 ? [...main.env, ...extra] : undefined,
-        cwd: options.cwd,
-        user: options.user ? this.userIn(paths.rootfs, options.user) : undefined,
-      }),
-      terminal: options.tty,
-    };
-    writeFileAtomic(file, ociProcessJson(processSpec));
-    const line = this.runtime.execArgv(id, file, { tty: options.tty });
+    const file = writeExecFile(paths, execProcess(paths, args, wanted), tty);
+    const line = this.runtime.execArgv(id, file, { tty });
     return { ...line, done: () => rmSync(file, { force: true }) };
   }
 
   /** The stack's names in the container's /etc/hosts (the keeper keeps them current). */
   updateHosts(id: string, entries: { ip: string; names: string[] }[]): void {
     updateStackHosts(this.pathsOf(id), entries);
-  }
-
-  private userIn(rootfs: string, user: string) {
-    const resolved = resolveUser(user, [], readUserDatabase(rootfs));
-    return { uid: resolved.uid, gid: resolved.gid, additionalGids: resolved.additionalGids };
   }
 
   /**
@@ -722,30 +554,6 @@ export class ContainerManager {
     return this.engine.store.readJson<ImageConfig>(record.imageId);
   }
 
-  /**
-   * The container's volumes, ready: a backing mount made (a tmpfs volume), and a named
-   * volume used for the first time gets what the image has at its path, as Docker does
-   * (unless `nocopy`); an empty path in the image leaves it empty.
-   */
-  private async copyUpVolumes(record: ContainerRecord, paths: ContainerPaths): Promise<void> {
-    const volumes = new VolumeStore(this.engine);
-    for (const mount of record.spec.mounts) {
-      if (mount.kind !== 'bind' || !mount.volume) continue;
-      volumes.activate(mount.volume.name);
-      const volume = volumes.find(mount.volume.name);
-      if (!volume || volume.initialized) continue;
-      if (!mount.volume.noCopy && readdirSync(volume.mountpoint).length === 0) {
-        const from = resolveInRoot(paths.rootfs, mount.target);
-        if (existsSync(from) && statSync(from).isDirectory() && readdirSync(from).length > 0) {
-          await runTool('cp', ['-a', '--', `${from}/.`, volume.mountpoint], {
-            package: 'coreutils',
-          });
-        }
-      }
-      volumes.markInitialized(volume.name);
-    }
-  }
-
   private stopSignal(record: ContainerRecord): string {
     if (record.spec.stopSignal) return record.spec.stopSignal;
     const config = this.engine.store.readJson<ImageConfig>(record.imageId);
@@ -770,10 +578,4 @@ export class ContainerManager {
       data: { name: record.name, service: record.service, ...data },
     });
   }
-}
-
-function volumeNames(mounts: readonly Mount[]): string[] {
-  return mounts.flatMap((mount) =>
-    mount.kind === 'bind' && mount.volume ? [mount.volume.name] : [],
-  );
 }
