@@ -15,8 +15,6 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
-  readdirSync,
-  rmdirSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -27,6 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cgroupDirs, keepersOf, rmTree, stopDaemon, undoStack } from './lib/host.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = path.join(root, 'bin/tscompose.js');
@@ -71,21 +70,8 @@ const env = {
 
 // ---- clean-up ------------------------------------------------------------------------
 
-/** What this bench made, undone newest first; synchronous, so that it runs on exit too. */
-const undo = [];
-function cleanUp() {
-  while (undo.length > 0) {
-    const { what, step } = undo.pop();
-    try {
-      step();
-    } catch (error) {
-      console.error(`clean-up: ${what}: ${error.message}`);
-    }
-  }
-}
-process.on('exit', cleanUp);
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
+/** What this bench made, undone newest first, also on Ctrl+C. */
+const undo = undoStack();
 
 // unmountAndRemove refuses to delete through a mount that is still there.
 undo.push({ what: `remove ${work}`, step: () => unmountAndRemove(work) });
@@ -119,33 +105,6 @@ function run(file, args, { stdout = 'pipe', ...options } = {}) {
 const tscompose = (args, options) =>
   run(process.execPath, [cli, '-p', NAME, ...args], { cwd: work, env, ...options });
 
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
-  } catch {
-    return false;
-  }
-}
-
-/** Keepers started by this bench's CLI (its engine root in their environment). */
-function keepersOfThisBench() {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-        return (
-          cmdline.includes('keeper') && environ.includes(`TSCOMPOSE_ROOT=${env.TSCOMPOSE_ROOT}`)
-        );
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
 // ---- the tscompose side --------------------------------------------------------------
 
 function prepareImage() {
@@ -175,7 +134,7 @@ function upTscompose(www) {
         stdio: 'ignore',
       });
       // A keeper that outlived a failed `down`: this bench's, ended by its pid.
-      for (const pid of keepersOfThisBench()) process.kill(pid, 'SIGKILL');
+      for (const pid of keepersOf(env.TSCOMPOSE_ROOT)) process.kill(pid, 'SIGKILL');
       for (const dir of cgroupDirs(`tscompose/${NAME}`)) rmTree(dir);
     },
   });
@@ -203,24 +162,6 @@ function target(name, host, portOf) {
 }
 
 // ---- the Docker side -----------------------------------------------------------------
-
-function cgroupDirs(name) {
-  return readdirSync('/sys/fs/cgroup')
-    .map((controller) => path.join('/sys/fs/cgroup', controller, name))
-    .filter((dir) => existsSync(dir));
-}
-
-/** A cgroup and its children, deepest first; rmdir refuses any that still has tasks. */
-function rmTree(dir) {
-  for (const child of readdirSync(dir, { withFileTypes: true })) {
-    if (child.isDirectory()) rmTree(path.join(dir, child.name));
-  }
-  try {
-    rmdirSync(dir);
-  } catch {
-    console.error(`left behind: ${dir}`);
-  }
-}
 
 /** IPv4 ranges of the host's routes (but the default route), as [first, last] numbers. */
 function routedRanges() {
@@ -290,7 +231,13 @@ async function startDockerd() {
   closeSync(log);
   const dockerEnv = { ...process.env, DOCKER_CONFIG: path.join(dir, 'cli') };
   const docker = (args) => run('docker', ['-H', `unix://${sock}`, ...args], { env: dockerEnv });
-  undo.push({ what: 'stop the private dockerd', step: () => stopDockerd(child, dir, created) });
+  undo.push({
+    what: 'stop the private dockerd',
+    step: () => {
+      stopDaemon(child, dir, created, unmountAndRemove);
+      for (const cgroup of cgroupDirs(NAME)) rmTree(cgroup);
+    },
+  });
   undo.push({
     what: 'remove the docker containers',
     step: () => {
@@ -309,30 +256,6 @@ async function startDockerd() {
     await sleep(100);
   }
   return docker;
-}
-
-function stopDockerd(child, dir, created) {
-  if (child.exitCode === null && child.signalCode === null) {
-    process.kill(child.pid, 'SIGTERM');
-    const deadline = Date.now() + 20_000;
-    while (isAlive(child.pid) && Date.now() < deadline) spawnSync('sleep', ['0.1']);
-    if (isAlive(child.pid)) process.kill(child.pid, 'SIGKILL');
-  }
-  // dockerd stops the containerd it started; if it could not, that one ends by its pid.
-  const containerd = path.join(dir, 'exec/containerd/containerd.pid');
-  if (existsSync(containerd)) {
-    const pid = Number(readFileSync(containerd, 'utf8'));
-    if (pid > 0 && isAlive(pid)) process.kill(pid, 'SIGKILL');
-  }
-  unmountAndRemove(dir);
-  for (const cgroup of cgroupDirs(NAME)) rmTree(cgroup);
-  for (const made of created.reverse()) {
-    try {
-      rmdirSync(made);
-    } catch {
-      // not empty: someone else's by now, left alone
-    }
-  }
 }
 
 async function upDocker(www) {
@@ -542,5 +465,5 @@ try {
     console.log('docker-proxy: skipped (Docker is not installed: no dockerd or no docker CLI)');
   }
 } finally {
-  cleanUp();
+  undo.cleanUp();
 }

@@ -14,8 +14,6 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
-  readdirSync,
-  rmdirSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -26,6 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cgroupDirs, keepersOf, rmTree, stopDaemon, undoStack } from './lib/host.mjs';
 import { parseDocument } from 'yaml';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -57,21 +56,8 @@ const env = {
 
 // ---- clean-up ------------------------------------------------------------------------
 
-/** What this bench made, undone newest first; synchronous, so that it runs on exit too. */
-const undo = [];
-function cleanUp() {
-  while (undo.length > 0) {
-    const { what, step } = undo.pop();
-    try {
-      step();
-    } catch (error) {
-      console.error(`clean-up: ${what}: ${error.message}`);
-    }
-  }
-}
-process.on('exit', cleanUp);
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
+/** What this bench made, undone newest first, also on Ctrl+C. */
+const undo = undoStack();
 
 // unmountAndRemove refuses to delete through a mount that is still there.
 undo.push({ what: `remove ${work}`, step: () => unmountAndRemove(work) });
@@ -101,33 +87,6 @@ function run(file, args, { stdout = false, ...options } = {}) {
       else reject(new Error(`${file} ${args.join(' ')}: exit ${code ?? signal}\n${err}`));
     });
   });
-}
-
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
-  } catch {
-    return false;
-  }
-}
-
-/** Keepers started by this bench's CLI (its engine root in their environment). */
-function keepersOfThisBench() {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-        return (
-          cmdline.includes('keeper') && environ.includes(`TSCOMPOSE_ROOT=${env.TSCOMPOSE_ROOT}`)
-        );
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 function freePort() {
@@ -221,24 +180,6 @@ function tscomposeSide() {
 
 // ---- Docker Compose ------------------------------------------------------------------
 
-function cgroupDirs(name) {
-  return readdirSync('/sys/fs/cgroup')
-    .map((controller) => path.join('/sys/fs/cgroup', controller, name))
-    .filter((dir) => existsSync(dir));
-}
-
-/** A cgroup and its children, deepest first; rmdir refuses any that still has tasks. */
-function rmTree(dir) {
-  for (const child of readdirSync(dir, { withFileTypes: true })) {
-    if (child.isDirectory()) rmTree(path.join(dir, child.name));
-  }
-  try {
-    rmdirSync(dir);
-  } catch {
-    console.error(`left behind: ${dir}`);
-  }
-}
-
 function dockerApi(sock, urlPath) {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath: sock, path: urlPath, timeout: 5_000 }, (res) => {
@@ -302,7 +243,7 @@ async function startDockerd() {
   undo.push({
     what: 'stop the private dockerd',
     step: () => {
-      stopDockerd(child, dir, created);
+      stopDaemon(child, dir, created, unmountAndRemove);
       daemon.stopped = true;
       for (const cgroup of cgroupDirs(cgroupParent)) rmTree(cgroup);
       // A network still there when dockerd stopped leaves its bridge, br-<id12>, behind.
@@ -336,29 +277,6 @@ async function startDockerd() {
     await sleep(100);
   }
   return daemon;
-}
-
-function stopDockerd(child, dir, created) {
-  if (child.exitCode === null && child.signalCode === null) {
-    process.kill(child.pid, 'SIGTERM');
-    const deadline = Date.now() + 20_000;
-    while (isAlive(child.pid) && Date.now() < deadline) spawnSync('sleep', ['0.1']);
-    if (isAlive(child.pid)) process.kill(child.pid, 'SIGKILL');
-  }
-  // dockerd stops the containerd it started; if it could not, that one ends by its pid.
-  const containerd = path.join(dir, 'exec/containerd/containerd.pid');
-  if (existsSync(containerd)) {
-    const pid = Number(readFileSync(containerd, 'utf8'));
-    if (pid > 0 && isAlive(pid)) process.kill(pid, 'SIGKILL');
-  }
-  unmountAndRemove(dir);
-  for (const made of created.reverse()) {
-    try {
-      rmdirSync(made);
-    } catch {
-      // not empty: someone else's by now, left alone
-    }
-  }
 }
 
 /** 1.29 refuses the top-level `name` (compose-spec, newer); -p names the project anyway. */
@@ -464,7 +382,7 @@ try {
     step: () => {
       for (const bringDown of upStacks.values()) bringDown();
       // A keeper that outlived a failed `down`: this bench's, ended by its pid.
-      for (const pid of keepersOfThisBench()) process.kill(pid, 'SIGKILL');
+      for (const pid of keepersOf(env.TSCOMPOSE_ROOT)) process.kill(pid, 'SIGKILL');
       for (const project of projects)
         for (const dir of cgroupDirs(`tscompose/${project}`)) rmTree(dir);
     },
@@ -518,5 +436,5 @@ try {
     console.log('docker-compose: skipped (Docker or docker-compose is not installed)');
   }
 } finally {
-  cleanUp();
+  undo.cleanUp();
 }
