@@ -6,7 +6,7 @@
 // download MiB/s, 64-byte round trips (p50, p99), HTTP requests/s; medians of rounds whose
 // order rotates. Run as root after `npm run build`:
 //   node bench/ports.mjs [--seconds 2] [--rounds 3]
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import {
   closeSync,
@@ -26,6 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cgroupDirs, keepersOf, rmTree, stopDaemon, undoStack } from './lib/host.mjs';
+import { startPrivateDockerd } from './lib/dockerd.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = path.join(root, 'bin/tscompose.js');
@@ -194,67 +195,34 @@ function makeBridge() {
   run('ip', ['link', 'set', NAME, 'up']);
 }
 
-/**
- * A private dockerd: its own data root, exec root, pid file, socket, cgroup parent and
- * bridge; no iptables, ip_forward or masquerading, so nothing of the host's changes.
- */
+/** The private dockerd, on the bridge made for the run; its `docker` CLI. */
 async function startDockerd() {
-  if (existsSync('/run/containerd/containerd.sock')) {
-    throw new Error('a system containerd is running: a private dockerd would attach to it');
-  }
-  // dockerd 20.10 makes these whatever its roots are; containerd's shims put sockets in s/.
-  const created = [
-    '/run/docker',
-    '/run/docker/plugins',
-    '/run/containerd',
-    '/run/containerd/s',
-  ].filter((dir) => !existsSync(dir));
-  // Short: containerd's socket under exec/ must stay under 108 bytes.
-  const dir = mkdtempSync('/tmp/dkp-');
-  const sock = path.join(dir, 'docker.sock');
-  writeFileSync(
-    path.join(dir, 'daemon.json'),
-    JSON.stringify({ 'deprecated-key-path': path.join(dir, 'key.json') }),
-  );
-  const log = openSync(path.join(dir, 'dockerd.log'), 'a');
-  const child = spawn(
-    'dockerd',
-    [
-      ...['--config-file', path.join(dir, 'daemon.json'), '--data-root', path.join(dir, 'data')],
-      ...['--exec-root', path.join(dir, 'exec'), '--pidfile', path.join(dir, 'dockerd.pid')],
-      ...['-H', `unix://${sock}`, '--iptables=false', '--ip6tables=false', '--ip-forward=false'],
-      ...['--ip-masq=false', `--bridge=${NAME}`, '--storage-driver=overlay2'],
-      `--cgroup-parent=/${NAME}`,
-    ],
-    { stdio: ['ignore', log, log], detached: true },
-  );
-  closeSync(log);
-  const dockerEnv = { ...process.env, DOCKER_CONFIG: path.join(dir, 'cli') };
-  const docker = (args) => run('docker', ['-H', `unix://${sock}`, ...args], { env: dockerEnv });
-  undo.push({
-    what: 'stop the private dockerd',
-    step: () => {
-      stopDaemon(child, dir, created, unmountAndRemove);
-      for (const cgroup of cgroupDirs(NAME)) rmTree(cgroup);
+  let daemon;
+  const docker = (args) => run('docker', args, { env: daemon.env });
+  await startPrivateDockerd({
+    prefix: 'dkp',
+    bridge: NAME,
+    cgroupParent: NAME,
+    spawned: (started) => {
+      daemon = started;
+      const { child, dir, created } = started;
+      undo.push({
+        what: 'stop the private dockerd',
+        step: () => {
+          stopDaemon(child, dir, created, unmountAndRemove);
+          for (const cgroup of cgroupDirs(NAME)) rmTree(cgroup);
+        },
+      });
+      undo.push({
+        what: 'remove the docker containers',
+        step: () => {
+          if (child.exitCode !== null) return;
+          const ids = docker(['ps', '-aq']).split('\n').filter(Boolean);
+          if (ids.length > 0) docker(['rm', '-f', '-v', ...ids]);
+        },
+      });
     },
   });
-  undo.push({
-    what: 'remove the docker containers',
-    step: () => {
-      if (child.exitCode !== null) return;
-      const ids = docker(['ps', '-aq']).split('\n').filter(Boolean);
-      if (ids.length > 0) docker(['rm', '-f', '-v', ...ids]);
-    },
-  });
-
-  const deadline = Date.now() + 30_000;
-  const ping = ['-H', `unix://${sock}`, 'version'];
-  while (spawnSync('docker', ping, { stdio: 'ignore', env: dockerEnv }).status !== 0) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`dockerd did not start; its log is ${dir}/dockerd.log`);
-    }
-    await sleep(100);
-  }
   return docker;
 }
 

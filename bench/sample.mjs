@@ -25,6 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cgroupDirs, keepersOf, rmTree, stopDaemon, undoStack } from './lib/host.mjs';
+import { startPrivateDockerd } from './lib/dockerd.mjs';
 import { parseDocument } from 'yaml';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -196,86 +197,47 @@ function dockerApi(sock, urlPath) {
   });
 }
 
-/**
- * A private dockerd: its own data root, exec root, pid file, socket and cgroup parent; no
- * default bridge (compose makes the project's network), no iptables, ip_forward or
- * masquerading, so nothing of the host's changes.
- */
+/** The private dockerd, with no bridge of its own: compose makes the project's network. */
 async function startDockerd() {
-  if (existsSync('/run/containerd/containerd.sock')) {
-    throw new Error('a system containerd is running: a private dockerd would attach to it');
-  }
-  // dockerd 20.10 makes these whatever its roots are; containerd's shims put sockets in s/.
-  const created = [
-    '/run/docker',
-    '/run/docker/plugins',
-    '/run/containerd',
-    '/run/containerd/s',
-  ].filter((dir) => !existsSync(dir));
   const cgroupParent = `dks${tag}`;
-  // Short: containerd's socket under exec/ must stay under 108 bytes.
-  const dir = mkdtempSync('/tmp/dks-');
-  const sock = path.join(dir, 'docker.sock');
-  writeFileSync(
-    path.join(dir, 'daemon.json'),
-    JSON.stringify({ 'deprecated-key-path': path.join(dir, 'key.json') }),
-  );
-  const log = openSync(path.join(dir, 'dockerd.log'), 'a');
-  const child = spawn(
-    'dockerd',
-    [
-      ...['--config-file', path.join(dir, 'daemon.json'), '--data-root', path.join(dir, 'data')],
-      ...['--exec-root', path.join(dir, 'exec'), '--pidfile', path.join(dir, 'dockerd.pid')],
-      ...['-H', `unix://${sock}`, '--iptables=false', '--ip6tables=false', '--ip-forward=false'],
-      ...['--ip-masq=false', '--bridge=none', '--storage-driver=overlay2'],
-      `--cgroup-parent=/${cgroupParent}`,
-    ],
-    { stdio: ['ignore', log, log], detached: true },
-  );
-  closeSync(log);
-  const daemon = {
-    sock,
-    dir,
-    stopped: false,
-    env: { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: path.join(dir, 'cli') },
-  };
   const networks = new Set(); // ids of the networks compose made, for their bridges
-  undo.push({
-    what: 'stop the private dockerd',
-    step: () => {
-      stopDaemon(child, dir, created, unmountAndRemove);
-      daemon.stopped = true;
-      for (const cgroup of cgroupDirs(cgroupParent)) rmTree(cgroup);
-      // A network still there when dockerd stopped leaves its bridge, br-<id12>, behind.
-      for (const id of networks) {
-        const bridge = `br-${id.slice(0, 12)}`;
-        if (spawnSync('ip', ['link', 'show', bridge], { stdio: 'ignore' }).status === 0) {
-          spawnSync('ip', ['link', 'del', bridge]);
-        }
-      }
+  const daemon = await startPrivateDockerd({
+    prefix: 'dks',
+    bridge: 'none',
+    cgroupParent,
+    spawned: (started) => {
+      const { child, dir, created } = started;
+      started.stopped = false;
+      undo.push({
+        what: 'stop the private dockerd',
+        step: () => {
+          stopDaemon(child, dir, created, unmountAndRemove);
+          started.stopped = true;
+          for (const cgroup of cgroupDirs(cgroupParent)) rmTree(cgroup);
+          // A network still there when dockerd stopped leaves its bridge, br-<id12>, behind.
+          for (const id of networks) {
+            const bridge = `br-${id.slice(0, 12)}`;
+            if (spawnSync('ip', ['link', 'show', bridge], { stdio: 'ignore' }).status === 0) {
+              spawnSync('ip', ['link', 'del', bridge]);
+            }
+          }
+        },
+      });
+      undo.push({
+        what: 'remove the docker containers and networks',
+        step: () => {
+          if (child.exitCode !== null) return;
+          const docker = (args) =>
+            spawnSync('docker', args, { env: started.env, encoding: 'utf8' }).stdout ?? '';
+          const ids = docker(['ps', '-aq']).split('\n').filter(Boolean);
+          if (ids.length > 0) docker(['rm', '-f', '-v', ...ids]);
+          const custom = docker(['network', 'ls', '-q', '--no-trunc', '--filter', 'type=custom']);
+          for (const id of custom.split('\n').filter(Boolean)) networks.add(id);
+          if (networks.size > 0) docker(['network', 'rm', ...networks]);
+        },
+      });
     },
   });
-  undo.push({
-    what: 'remove the docker containers and networks',
-    step: () => {
-      if (child.exitCode !== null) return;
-      const docker = (args) =>
-        spawnSync('docker', args, { env: daemon.env, encoding: 'utf8' }).stdout ?? '';
-      const ids = docker(['ps', '-aq']).split('\n').filter(Boolean);
-      if (ids.length > 0) docker(['rm', '-f', '-v', ...ids]);
-      const custom = docker(['network', 'ls', '-q', '--no-trunc', '--filter', 'type=custom']);
-      for (const id of custom.split('\n').filter(Boolean)) networks.add(id);
-      if (networks.size > 0) docker(['network', 'rm', ...networks]);
-    },
-  });
-
-  const deadline = Date.now() + 30_000;
-  while ((await dockerApi(sock, '/_ping').catch(() => undefined)) === undefined) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`dockerd did not start; its log is ${dir}/dockerd.log`);
-    }
-    await sleep(100);
-  }
   return daemon;
 }
 

@@ -25,6 +25,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startPrivateDockerd } from './lib/dockerd.mjs';
+import { cgroupDirs, stopDaemon } from './lib/host.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 if (!existsSync(path.join(root, 'dist/stack/up.js'))) {
@@ -261,77 +263,24 @@ function runcRemoveAll(project) {
 
 // ---- Docker Compose ------------------------------------------------------------------
 
-/** A private dockerd as test/helpers/dockerd.ts starts one: nothing of the host's touched. */
+/** A private dockerd, with no bridge: the stacks here run with network_mode: none. */
 async function startDockerd() {
-  if (existsSync('/run/containerd/containerd.sock')) {
-    throw new Error('a system containerd is running: a private dockerd would attach to it');
-  }
   const cgroups = readdirSync('/sys/fs/cgroup').map((c) =>
     path.join('/sys/fs/cgroup', c, 'docker'),
   );
-  const created = ['/run/docker', '/run/docker/plugins', ...cgroups].filter((d) => !existsSync(d));
-  // Short: containerd's socket under exec/ must stay under 108 bytes.
-  const dir = mkdtempSync('/tmp/dkb-');
-  const sock = path.join(dir, 'docker.sock');
-  writeFileSync(
-    path.join(dir, 'daemon.json'),
-    JSON.stringify({ 'deprecated-key-path': path.join(dir, 'key.json') }),
-  );
-  const log = openSync(path.join(dir, 'dockerd.log'), 'a');
-  const child = spawn(
-    'dockerd',
-    [
-      ...['--config-file', path.join(dir, 'daemon.json'), '--data-root', path.join(dir, 'data')],
-      ...['--exec-root', path.join(dir, 'exec'), '--pidfile', path.join(dir, 'dockerd.pid')],
-      ...['-H', `unix://${sock}`, '--iptables=false', '--ip6tables=false', '--ip-forward=false'],
-      ...['--ip-masq=false', '--bridge=none', '--storage-driver=overlay2'],
-    ],
-    { stdio: ['ignore', log, log], detached: true },
-  );
-  closeSync(log);
-  const daemon = { dir, sock, child, created, host: `unix://${sock}`, private: true };
-  dockerd = daemon;
-  const deadline = Date.now() + 30_000;
-  while ((await dockerApi(sock, '/_ping').catch(() => undefined)) === undefined) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`dockerd did not start; its log is ${dir}/dockerd.log`);
-    }
-    await sleep(100);
-  }
-  return daemon;
+  const daemon = await startPrivateDockerd({
+    prefix: 'dkb',
+    bridge: 'none',
+    alsoCreates: cgroups,
+    spawned: (started) => {
+      dockerd = started;
+    },
+  });
+  return Object.assign(daemon, { host: `unix://${daemon.sock}`, private: true });
 }
 
-function stopDockerd(daemon) {
-  const { child, dir, created } = daemon;
-  if (child.exitCode === null && child.signalCode === null) {
-    process.kill(child.pid, 'SIGTERM');
-    // dockerd stops the containerd it started; a sync wait, so that this runs on exit too.
-    const deadline = Date.now() + 20_000;
-    while (isAlive(child.pid) && Date.now() < deadline) spawnSync('sleep', ['0.1']);
-    if (isAlive(child.pid)) process.kill(child.pid, 'SIGKILL');
-  }
-  const containerd = path.join(dir, 'exec/containerd/containerd.pid');
-  if (existsSync(containerd)) {
-    const pid = Number(readFileSync(containerd, 'utf8'));
-    if (pid > 0 && isAlive(pid)) process.kill(pid, 'SIGKILL');
-  }
-  unmountAndRemove(dir);
-  for (const made of created.reverse()) {
-    try {
-      rmdirSync(made);
-    } catch {
-      // not empty, or someone else's by now: left alone
-    }
-  }
-}
-
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
-  } catch {
-    return false;
-  }
+function stopDockerd({ child, dir, created }) {
+  stopDaemon(child, dir, created, unmountAndRemove);
 }
 
 function dockerApi(sock, urlPath) {
@@ -392,12 +341,6 @@ async function dockerSide() {
 }
 
 // ---- setting up and cleaning up ------------------------------------------------------
-
-function cgroupDirs(name) {
-  return readdirSync('/sys/fs/cgroup')
-    .map((controller) => path.join('/sys/fs/cgroup', controller, name))
-    .filter((dir) => existsSync(dir));
-}
 
 /** A project's cgroup parents, once their containers are gone (rmdir refuses otherwise). */
 function rmCgroupParent(project) {
