@@ -3,7 +3,7 @@ import { stopOrder, type ServiceGraph } from '../planner/graph.js';
 import type { Project } from '../planner/model.js';
 import { VolumeStore } from '../engine/volumes/store.js';
 import { narrator, type StackDeps } from './events.js';
-import { runPreStop } from './hooks.js';
+import { stopContainer } from './hooks.js';
 import { removeNetworks } from './networks.js';
 
 export interface DownOptions {
@@ -101,13 +101,8 @@ async function stopOne(
   if (container.state !== 'running' && container.state !== 'paused') return;
   const say = narrator(deps, container);
   const service = container.service ? project.services[container.service] : undefined;
-  await runPreStop(deps, service, container);
   say('Stopping', false);
-  await deps.manager.stop(container.id, {
-    timeoutMs: options.timeoutMs ?? service?.stop_grace_period,
-    signal: service?.stop_signal,
-    byUser: true,
-  });
+  await stopContainer(deps, service, container, { timeoutMs: options.timeoutMs, byUser: true });
   say('Stopped', true);
 }
 

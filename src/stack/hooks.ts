@@ -7,11 +7,43 @@ import type { StackDeps } from './events.js';
 const HOOK_TIMEOUT_MS = 60_000;
 
 /**
+ * A service's container started as Docker Compose starts one: the engine starts it, then
+ * its `post_start` hooks run. Every start the stack makes goes through here.
+ */
+export async function startContainer(
+  deps: StackDeps,
+  service: Service | undefined,
+  container: ContainerRecord,
+): Promise<ContainerRecord> {
+  const running = await deps.manager.start(container.id);
+  if (service) await runPostStart(deps, service, running);
+  return running;
+}
+
+/**
+ * …and stopped: its `pre_stop` hooks first, then the engine's stop, with the grace period
+ * asked for (`-t`) or else the service's `stop_grace_period`; the stop signal is the
+ * container's own. Every stop the stack makes goes through here.
+ */
+export async function stopContainer(
+  deps: StackDeps,
+  service: Service | undefined,
+  container: ContainerRecord,
+  options: { timeoutMs?: number; byUser?: boolean } = {},
+): Promise<ContainerRecord> {
+  await runPreStop(deps, service, container);
+  return deps.manager.stop(container.id, {
+    timeoutMs: options.timeoutMs ?? service?.stop_grace_period,
+    byUser: options.byUser,
+  });
+}
+
+/**
  * `post_start`: each hook run in the container once it has started, in order, as Docker
  * Compose does; one that fails (or is still running after a minute) fails the start,
  * with what it printed.
  */
-export async function runPostStart(
+async function runPostStart(
   deps: StackDeps,
   service: Service,
   container: ContainerRecord,
@@ -35,7 +67,7 @@ export async function runPostStart(
  * `pre_stop`: each hook run in the container before it is stopped. One that fails is said
  * as a warning and the stop goes on, as with Docker Compose.
  */
-export async function runPreStop(
+async function runPreStop(
   deps: StackDeps,
   service: Service | undefined,
   container: ContainerRecord,

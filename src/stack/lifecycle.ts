@@ -3,7 +3,7 @@ import { NotFoundError } from '../errors.js';
 import { stopOrder, type ServiceGraph } from '../planner/graph.js';
 import type { Project } from '../planner/model.js';
 import { narrator, type StackDeps } from './events.js';
-import { runPostStart, runPreStop } from './hooks.js';
+import { startContainer, stopContainer } from './hooks.js';
 
 /** The project's existing containers of the named services (all when none are named). */
 export function containersOf(
@@ -42,15 +42,8 @@ export async function stopServices(
         const service = project.services[container.service ?? ''];
         const say = narrator(deps, container);
         if (container.state !== 'running' && container.state !== 'paused') return;
-        await runPreStop(deps, service, container);
         say('Stopping', false);
-        stopped.push(
-          await deps.manager.stop(container.id, {
-            timeoutMs: timeoutMs ?? service?.stop_grace_period,
-            signal: service?.stop_signal,
-            byUser: true,
-          }),
-        );
+        stopped.push(await stopContainer(deps, service, container, { timeoutMs, byUser: true }));
         say('Stopped', true);
       }),
     );
@@ -77,11 +70,10 @@ export async function startServices(
         if (container.state === 'running') return;
         const say = narrator(deps, container);
         say('Starting', false);
-        const running = await deps.manager.start(container.id);
-        started.push(running);
+        started.push(
+          await startContainer(deps, project.services[container.service ?? ''], container),
+        );
         say('Started', true);
-        const service = project.services[container.service ?? ''];
-        if (service) await runPostStart(deps, service, running);
       }),
     );
   }

@@ -5,7 +5,7 @@ import type { ServiceGraph } from '../planner/graph.js';
 import { serviceConfigHash } from '../planner/hash.js';
 import type { Project, Service } from '../planner/model.js';
 import { narrator, type StackDeps } from './events.js';
-import { runPostStart, runPreStop } from './hooks.js';
+import { startContainer, stopContainer } from './hooks.js';
 import { notAppliedYet } from './applied.js';
 import { healthPlan, monitorHealth } from './health.js';
 import { resolveImages, type PullPolicy } from './images.js';
@@ -180,9 +180,8 @@ async function convergeService(
     deps.onEvent({ kind: 'container', name: record.name, service: service.name, action, done });
 
   for (const extra of existing.filter((c) => c.number > replicas)) {
-    await runPreStop(deps, service, extra);
     say(extra, 'Stopping', false);
-    await manager.stop(extra.id, { timeoutMs: stopTimeout(service, options) });
+    await stopContainer(deps, service, extra, { timeoutMs: options.timeoutMs });
     await manager.remove(extra.id, { force: true });
     say(extra, 'Removed', true);
   }
@@ -192,14 +191,12 @@ async function convergeService(
     const changed = current && (current.configHash !== hash || current.imageId !== imageId);
     if (current && (options.forceRecreate || (changed && !options.noRecreate))) {
       say(current, 'Recreate', false);
-      await runPreStop(deps, service, current);
-      await manager.stop(current.id, { timeoutMs: stopTimeout(service, options) });
+      await stopContainer(deps, service, current, { timeoutMs: options.timeoutMs });
       await manager.remove(current.id, { force: true });
       current = undefined;
     } else if (current && restartRunning && current.state === 'running') {
       say(current, 'Restarting', false);
-      await runPreStop(deps, service, current);
-      current = await manager.stop(current.id, { timeoutMs: stopTimeout(service, options) });
+      current = await stopContainer(deps, service, current, { timeoutMs: options.timeoutMs });
     }
     onRecreate(!current);
     if (!current) {
@@ -213,9 +210,8 @@ async function convergeService(
       continue;
     }
     say(current, 'Starting', false);
-    current = await manager.start(current.id);
+    current = await startContainer(deps, service, current);
     say(current, 'Started', true);
-    await runPostStart(deps, service, current);
     results.push(current);
   }
   return results;
@@ -234,10 +230,6 @@ function startHealth(
   health.watch(container, (signal, onChange) =>
     monitorHealth(deps.manager, container.id, plan, signal, onChange),
   );
-}
-
-function stopTimeout(service: Service, options: UpOptions): number | undefined {
-  return options.timeoutMs ?? service.stop_grace_period;
 }
 
 async function handleOrphans(deps: StackDeps, project: Project, remove: boolean): Promise<void> {
