@@ -100,5 +100,3 @@ export class ProgressPrinter {
     return this.out.color ? `\u001b[${code}m${text}\u001b[0m` : text;
   }
 }
-
-export { requireRoot };

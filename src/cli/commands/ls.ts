@@ -6,7 +6,7 @@ import { withEngine } from '../engine.js';
 import { EXIT } from '../exit-codes.js';
 import { table } from '../format.js';
 import { print } from '../output.js';
-import { requireRoot } from '../stack.js';
+import { requireRoot } from '../root.js';
 
 /** The label Docker Compose puts the project's compose files in, comma-separated. */
 const CONFIG_FILES_LABEL = 'com.docker.compose.project.config_files';

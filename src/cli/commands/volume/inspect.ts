@@ -5,7 +5,7 @@ import type { Command } from '../../context.js';
 import { withEngine } from '../../engine.js';
 import { EXIT } from '../../exit-codes.js';
 import { print } from '../../output.js';
-import { requireRoot } from '../../stack.js';
+import { requireRoot } from '../../root.js';
 import { volumeJson } from './usage.js';
 
 export const volumeInspectCommand: Command = {

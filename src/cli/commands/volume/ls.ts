@@ -4,7 +4,7 @@ import { withEngine } from '../../engine.js';
 import { EXIT } from '../../exit-codes.js';
 import { table } from '../../format.js';
 import { print } from '../../output.js';
-import { requireRoot } from '../../stack.js';
+import { requireRoot } from '../../root.js';
 import { volumeJson, volumesOf } from './usage.js';
 
 export const volumeLsCommand: Command = {
