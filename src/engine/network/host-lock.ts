@@ -1,6 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RuntimeError } from '../../errors.js';
+import { isAlive } from '../runtime/exit.js';
 
 /**
  * The host's firewall chains are one for every engine on the host (each state root, each
@@ -36,7 +37,7 @@ async function holding<T>(file: string, use: () => Promise<T>): Promise<T> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = Number(readOr(file).trim());
-    if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
+    if (!Number.isInteger(holder) || holder <= 0 || !isAlive(holder)) {
       // Taken over: only if it still names the dead holder, so two waiters do not both.
       if (readOr(file).trim() === String(holder)) rmSync(file, { force: true });
       continue;
@@ -60,14 +61,5 @@ function readOr(file: string): string {
     return readFileSync(file, 'utf8');
   } catch {
     return '';
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
